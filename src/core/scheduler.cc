@@ -175,6 +175,9 @@ std::vector<NodeView> Scheduler::nodes() const {
     view.name = spec.name;
     view.role = spec.role;
     view.state = "pending";
+    if (auto backoff = backoff_.find(spec.name); backoff != backoff_.end()) {
+      view.failures = backoff->second.failures;
+    }
     const Instance* best = nullptr;
     for (const auto& [id, instance] : instances_) {
       if (instance.node != spec.name) continue;

@@ -28,6 +28,7 @@ struct NodeView {
   std::string instance_id;
   std::string message;
   int generation = 0;
+  int failures = 0;  // consecutive failed launches; reset once it runs
   std::vector<PortMapping> ports;
 };
 

@@ -75,3 +75,23 @@ TEST(SpecParser, MissingFileIsClear) {
 
 }  // namespace
 }  // namespace coral::spec
+
+#include "spec/spec_writer.h"
+
+namespace coral::spec {
+namespace {
+
+TEST(SpecWriter, RoundTripsThroughTheParser) {
+  auto spec = parseSpec("cluster: lab\nworkers: 5\nenv: {A: b}\nnetwork: {subnet: 10.50.0.0/24}\n", "x");
+  ASSERT_TRUE(spec.ok());
+  auto again = parseSpec(toYaml(*spec), "y");
+  ASSERT_TRUE(again.ok()) << again.message() << "\n" << toYaml(*spec);
+  EXPECT_EQ(again->name, "lab");
+  EXPECT_EQ(again->workers, 5);
+  EXPECT_EQ(again->env.at("A"), "b");
+  EXPECT_EQ(again->network.subnet, "10.50.0.0/24");
+  EXPECT_DOUBLE_EQ(again->worker_resources.cpus, spec->worker_resources.cpus);
+}
+
+}  // namespace
+}  // namespace coral::spec

@@ -1,0 +1,32 @@
+// The `coral` verbs. Each returns the process exit code and prints what a
+// person needs: progress while working, one clear message when it fails.
+#pragma once
+
+#include <string>
+
+namespace coral::cli {
+
+struct CommonOptions {
+  std::string state_dir;  // empty: the default for the cluster
+  std::string cluster = "coral";
+  std::string stateDir() const;
+};
+
+struct UpOptions {
+  CommonOptions common;
+  std::string spec_file;
+  std::string backend = "local";
+  bool attach = false;
+  int timeout_seconds = 300;
+};
+
+int runUp(const UpOptions& options);
+int runStatus(const CommonOptions& options, const std::string& output);
+int runDown(const CommonOptions& options, bool keep_state);
+int runScale(const CommonOptions& options, int workers);
+int runRestart(const CommonOptions& options, const std::string& node);
+int runLogs(const CommonOptions& options, const std::string& node, int tail);
+int runEvents(const CommonOptions& options);
+int runDaemon(const std::string& state_dir, const std::string& backend);
+
+}  // namespace coral::cli

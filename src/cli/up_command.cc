@@ -1,0 +1,162 @@
+// `coral up`: submit the spec to the state dir's daemon (starting it when
+// needed), show each node's progress, and hand over the notebook URL. A
+// failed first `up` takes down everything it created.
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/daemon_control.h"
+#include "core/cluster_spec.h"
+#include "os/atomic_file.h"
+#include "spec/spec_parser.h"
+
+namespace coral::cli {
+namespace {
+
+constexpr auto kPoll = std::chrono::milliseconds(50);
+// A node that failed this many launches in a row fails `up`.
+constexpr int kMaxFailures = 3;
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+void rollBack(api::Client& client, const daemon::StateDir& dir) {
+  std::cerr << "coral: rolling back: removing what this `up` created…\n";
+  auto down = client.request("POST", "/v1/shutdown", "{}", std::chrono::minutes(3));
+  if (!down || down->status != 200) {
+    std::cerr << "coral: rollback incomplete: "
+              << (down ? api::errorMessage(*down) : down.message())
+              << "\n  run `coral down --state-dir " << dir.root() << "`\n";
+    return;
+  }
+  (void)waitForDaemonExit(dir, std::chrono::seconds(30));
+  std::error_code ec;
+  std::filesystem::remove_all(dir.root(), ec);
+  std::cerr << "coral: rolled back; nothing of the cluster is left\n";
+}
+
+bool notebookReady(const nlohmann::json& status) {
+  if (!status.value("converged", false)) return false;
+  for (const auto& node : status["nodes"]) {
+    if (node.value("state", "") != "running") return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int runUp(const UpOptions& options) {
+  // Read and check the spec here, so that a typo is reported before anything starts.
+  std::string yaml_text;
+  std::string file_name = "<built-in default>";
+  if (!options.spec_file.empty()) {
+    auto text = os::readFile(options.spec_file);
+    if (!text) {
+      std::cerr << "coral: cannot read the cluster spec: " << text.message() << "\n";
+      return 2;
+    }
+    yaml_text = *text;
+    file_name = options.spec_file;
+  }
+  auto spec = spec::parseSpec(yaml_text, file_name);
+  if (!spec) {
+    std::cerr << "coral: " << spec.message() << "\n";
+    return 2;
+  }
+  if (options.backend != "local") {
+    std::cerr << "coral: backend \"" << options.backend
+              << "\" is not available in this build; use --backend local\n";
+    return 2;
+  }
+  CommonOptions common = options.common;
+  common.cluster = spec->name;
+  daemon::StateDir dir(common.stateDir());
+
+  bool had_cluster = std::filesystem::exists(dir.spec());
+  bool started = false;
+  auto client = ensureDaemon(dir, options.backend, &started);
+  if (!client) {
+    std::cerr << "coral: " << client.message() << "\n";
+    return 1;
+  }
+  std::cout << fmt::format("coral: cluster {} ({} workers + notebook) on backend {}, state in {}\n",
+                           spec->name, spec->workers, options.backend, dir.root());
+
+  nlohmann::json submit{{"yaml", yaml_text}, {"file", file_name}};
+  auto submitted = client->request("PUT", "/v1/spec", submit.dump(), std::chrono::minutes(2));
+  if (!submitted || submitted->status != 202) {
+    std::cerr << "coral: " << (submitted ? api::errorMessage(*submitted) : submitted.message()) << "\n";
+    if (!had_cluster) rollBack(*client, dir);
+    return 1;
+  }
+
+  std::map<std::string, std::string> shown;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_seconds);
+  nlohmann::json status;
+  std::string failure;
+  while (true) {
+    auto answer = client->request("GET", "/v1/cluster");
+    if (!answer || answer->status != 200) {
+      failure = answer ? api::errorMessage(*answer) : answer.message();
+      break;
+    }
+    status = nlohmann::json::parse(answer->body);
+    for (const auto& node : status["nodes"]) {
+      std::string name = node.value("name", "");
+      std::string line = fmt::format("{:<10} {:<10} {}", node.value("state", ""),
+                                     node.value("ip", ""), node.value("message", ""));
+      if (shown[name] != line) {
+        std::cout << fmt::format("  {:<12} {}\n", name, trimmed(line)) << std::flush;
+        shown[name] = line;
+      }
+      if (node.value("failures", 0) >= kMaxFailures) {
+        failure = fmt::format("node {} failed {} times: {}", name, node.value("failures", 0),
+                              node.value("message", ""));
+      }
+    }
+    if (!failure.empty() || notebookReady(status)) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      failure = fmt::format("the cluster was not ready within {} s (see `coral status` and {})",
+                            options.timeout_seconds, dir.log());
+      break;
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
+  if (!failure.empty()) {
+    std::cerr << "coral: up failed: " << failure << "\n";
+    if (!had_cluster) rollBack(*client, dir);
+    return 1;
+  }
+
+  auto token = os::readFile(dir.notebookToken());
+  std::cout << fmt::format("coral: network {} via the {} plugin, subnet {}\n",
+                           status["network"].value("name", ""), status["network"].value("plugin", ""),
+                           status["network"].value("subnet", ""));
+  std::cout << fmt::format("coral: notebook ready: {}?token={}\n",
+                           status["notebook"].value("url", ""), token ? trimmed(*token) : "");
+  std::cout << fmt::format("coral: the token is stored in {}\n", dir.notebookToken());
+
+  if (options.attach) {
+    std::cout << "coral: attached; showing node events (Ctrl-C detaches, the cluster keeps running)\n";
+    auto streamed = client->streamEvents("/v1/events", [](const std::string&, const std::string& data) {
+      auto event = nlohmann::json::parse(data, nullptr, false);
+      if (event.is_object()) {
+        std::cout << fmt::format("  {:<12} {:<10} {}\n", event.value("node", ""),
+                                 event.value("state", ""), event.value("message", ""))
+                  << std::flush;
+      }
+      return true;
+    });
+    if (!streamed) std::cerr << "coral: " << streamed.message() << "\n";
+  }
+  return 0;
+}
+
+}  // namespace coral::cli

@@ -1,0 +1,260 @@
+#include "daemon/daemon.h"
+
+#include <csignal>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/desired_state.h"
+#include "daemon/host_address.h"
+#include "daemon/routes.h"
+#include "network/port_holder.h"
+#include "os/atomic_file.h"
+#include "spec/spec_parser.h"
+#include "spec/spec_writer.h"
+
+namespace coral::daemon {
+namespace {
+
+// The scheduler re-runs its decision step this often even without news, so
+// that backoffs end and declined offers come back on time.
+constexpr auto kTickInterval = std::chrono::milliseconds(250);
+
+}  // namespace
+
+Daemon::Daemon(DaemonOptions options)
+    : options_(std::move(options)),
+      dir_(options_.state_dir),
+      ticker_(loop_),
+      signals_(loop_, SIGTERM, SIGINT) {}
+
+Daemon::~Daemon() {
+  if (backend_) backend_->stop();
+}
+
+int Daemon::run() {
+  auto lock = DaemonLock::acquire(dir_.lock());
+  if (!lock) {
+    spdlog::error("{}", lock.message());
+    return 2;
+  }
+  auto token = ensureSecret(dir_.apiToken());
+  if (!token) {
+    spdlog::error("{}", token.message());
+    return 1;
+  }
+  api_token_ = *token;
+  if (auto notebook = ensureSecret(dir_.notebookToken()); !notebook) {
+    spdlog::error("{}", notebook.message());
+    return 1;
+  }
+
+  api::Router router;
+  Routes::install(*this, router);
+  server_ = std::make_unique<api::Server>(loop_, std::move(router),
+                                          api::AuthPolicy{api_token_, {"/healthz"}});
+  if (auto listening = server_->listenUnix(dir_.socket(), 0600); !listening) {
+    spdlog::error("{}", listening.message());
+    return 1;
+  }
+
+  // A restarted daemon resumes the spec it was converging to and adopts the
+  // containers that still run.
+  if (std::filesystem::exists(dir_.spec())) {
+    auto text = os::readFile(dir_.spec());
+    if (text) {
+      if (auto applied = applySpec(*text, dir_.spec()); !applied) {
+        spdlog::error("cannot resume from {}: {}", dir_.spec(), applied.message());
+      }
+    }
+  }
+
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping the daemon; the cluster keeps running", signal);
+    stopServing();
+  });
+  tick();
+  spdlog::info("coral daemon serving {} (pid {})", dir_.socket(), ::getpid());
+  loop_.run();
+  if (backend_) backend_->stop();
+  blocking_.join();
+  spdlog::info("coral daemon stopped");
+  return 0;
+}
+
+void Daemon::tick() {
+  if (scheduler_) scheduler_->step();
+  if (shutting_down_) finishShutdownIfDone();
+  ticker_.expires_after(kTickInterval);
+  ticker_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) tick();
+  });
+}
+
+core::NodeFiles Daemon::nodeFiles() const {
+  return core::NodeFiles{dir_.notebookToken(), "", ""};
+}
+
+Status Daemon::applySpec(const std::string& yaml_text, const std::string& file_name) {
+  if (shutting_down_) {
+    return makeError("the cluster is being taken down; wait for `coral down` to finish");
+  }
+  auto spec = spec::parseSpec(yaml_text, file_name);
+  if (!spec) return spec.error();
+  if (scheduler_) {
+    const auto& current = scheduler_->spec();
+    if (current.name != spec->name) {
+      return makeError(fmt::format(
+          "this state dir belongs to cluster \"{}\", the spec names \"{}\"; use another "
+          "--state-dir or `coral down` first",
+          current.name, spec->name));
+    }
+    if (current.network.name != spec->network.name || current.network.subnet != spec->network.subnet) {
+      return makeError(fmt::format(
+          "the spec changes the network ({} {} → {} {}), which running nodes cannot follow; run "
+          "`coral down` first",
+          current.network.name, current.network.subnet, spec->network.name, spec->network.subnet));
+    }
+  } else {
+    if (auto ok = preflight(*spec); !ok) return ok;
+    if (auto started = startBackend(*spec); !started) return started;
+  }
+  if (auto saved = os::writeFileAtomically(dir_.spec(), yaml_text, 0600); !saved) return saved;
+  scheduler_->setDesired(*spec, core::desiredNodes(*spec, nodeFiles()));
+  return okStatus();
+}
+
+Status Daemon::preflight(const core::ClusterSpec& spec) {
+  docker::DockerClient docker(options_.docker_socket);
+  if (auto ping = docker.ping(); !ping) return ping;
+  for (const auto& image : {spec.worker_image, spec.notebook_image}) {
+    auto found = docker.inspectImage(image);
+    if (!found) return found.error();
+    if (!found->has_value()) {
+      return makeError(fmt::format(
+          "image {} is not on this machine; build it with `make images` (images/build.sh)", image));
+    }
+  }
+  // A cluster that already exists owns its subnet and port: only a first
+  // start must find them free.
+  docker::DockerClient probe(options_.docker_socket);
+  auto ours = probe.listContainers({{core::kLabelCluster, spec.name}}, true);
+  if (ours && !ours->empty()) return okStatus();
+  if (auto free = network::checkSubnetFree(spec.network.subnet); !free) return free;
+  if (auto holder = network::describePortHolder(spec.notebook_host_port)) {
+    return makeError(fmt::format(
+        "host port {} for the notebook is already taken by {}; stop it, or set `notebook.port` in "
+        "the cluster spec",
+        spec.notebook_host_port, *holder));
+  }
+  return okStatus();
+}
+
+Status Daemon::startBackend(const core::ClusterSpec& spec) {
+  network::NetworkSettings settings{spec.network.name, spec.network.subnet};
+  network::Options net_options;
+  net_options.config_dir = options_.cni_config_dir;
+  auto network = network::resolveNetwork(settings, dir_.root(), net_options);
+  if (!network) return network.error();
+  if (auto hole = network::addBlackholeRoute(spec.network.subnet); !hole) return hole;
+  network_ = *network;
+  spdlog::info("network {} uses the {} plugin ({}), subnet {}", network_->name,
+               network::pluginName(network_->plugin), network_->config_path, network_->subnet);
+  attacher_ = std::make_unique<network::Attacher>(dir_.root() + "/cni/cache");
+  backend_ = std::make_unique<local::LocalBackend>(
+      loop_, *attacher_, local::LocalBackendOptions{spec.name, *network_, options_.docker_socket});
+  scheduler_ = std::make_unique<core::Scheduler>(
+      *backend_, [] { return std::chrono::steady_clock::now(); });
+  scheduler_->setEventListener([this](const core::NodeEvent& event) {
+    nlohmann::json data{{"sequence", event.sequence},
+                        {"node", event.node},
+                        {"state", event.state},
+                        {"message", event.message}};
+    std::string text = data.dump();
+    std::erase_if(event_streams_, [&](const auto& stream) {
+      return !stream->send("node", text, event.sequence);
+    });
+    spdlog::info("node {}: {}{}", event.node, event.state,
+                 event.message.empty() ? "" : " (" + event.message + ")");
+  });
+  scheduler_->start();
+  return okStatus();
+}
+
+Status Daemon::scaleWorkers(int workers) {
+  if (!scheduler_) return makeError("no cluster yet; run `coral up` first");
+  core::ClusterSpec spec = scheduler_->spec();
+  spec.workers = workers;
+  // Persisted as YAML so that a restarted daemon converges to the new size.
+  if (auto saved = os::writeFileAtomically(dir_.spec(), spec::toYaml(spec), 0600); !saved) return saved;
+  scheduler_->setDesired(spec, core::desiredNodes(spec, nodeFiles()));
+  return okStatus();
+}
+
+nlohmann::json Daemon::nodeJson(const core::NodeView& node) const {
+  nlohmann::json ports = nlohmann::json::array();
+  for (const auto& port : node.ports) ports.push_back({{"host", port.host}, {"container", port.container}});
+  return {{"name", node.name},         {"role", core::roleName(node.role)},
+          {"state", node.state},       {"ip", node.ip},
+          {"host", node.host},         {"ports", ports},
+          {"message", node.message},   {"generation", node.generation},
+          {"instance", node.instance_id}, {"failures", node.failures}};
+}
+
+nlohmann::json Daemon::statusJson() const {
+  nlohmann::json status;
+  const core::ClusterSpec spec = scheduler_ ? scheduler_->spec() : core::ClusterSpec{};
+  status["cluster"] = scheduler_ ? nlohmann::json(spec.name) : nlohmann::json(nullptr);
+  status["backend"] = options_.backend;
+  status["network"] = {{"name", network_ ? network_->name : spec.network.name},
+                       {"plugin", network_ ? network::pluginName(network_->plugin) : ""},
+                       {"subnet", network_ ? network_->subnet : spec.network.subnet}};
+  nlohmann::json nodes = nlohmann::json::array();
+  if (scheduler_) {
+    for (const auto& node : scheduler_->nodes()) nodes.push_back(nodeJson(node));
+  }
+  status["nodes"] = nodes;
+  status["converged"] = scheduler_ && scheduler_->converged();
+  status["notebook"] = {
+      {"url", fmt::format("http://{}:{}/", hostAddress(), spec.notebook_host_port)},
+      {"token_file", dir_.notebookToken()}};
+  status["state_dir"] = dir_.root();
+  return status;
+}
+
+void Daemon::beginShutdown(api::Responder responder) {
+  shutdown_waiters_.push_back(std::move(responder));
+  if (!shutting_down_) {
+    shutting_down_ = true;
+    spdlog::info("taking the cluster down");
+    if (scheduler_) scheduler_->setDesired(scheduler_->spec(), {});
+  }
+  finishShutdownIfDone();
+}
+
+void Daemon::finishShutdownIfDone() {
+  if (scheduler_ && !scheduler_->nodes().empty()) return;
+  std::vector<std::string> problems;
+  if (network_) {
+    if (auto s = network::removeBlackholeRoute(network_->subnet); !s) problems.push_back(s.message());
+    if (auto s = network::removeEmptyCniChains(); !s) problems.push_back(s.message());
+  }
+  nlohmann::json body{{"down", true}, {"problems", problems}};
+  for (auto& waiter : shutdown_waiters_) waiter.send(api::jsonResponse(body));
+  shutdown_waiters_.clear();
+  // Let the answers go out before the listeners close.
+  boost::asio::post(loop_, [this] { stopServing(); });
+}
+
+void Daemon::stopServing() {
+  ticker_.cancel();
+  signals_.cancel();
+  for (auto& stream : event_streams_) stream->close();
+  event_streams_.clear();
+  if (server_) server_->stop();
+  if (backend_) backend_->stop();
+}
+
+}  // namespace coral::daemon

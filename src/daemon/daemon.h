@@ -1,0 +1,73 @@
+// The scheduler daemon: one per state dir. Owns the event loop on which the
+// scheduler core, the backend's reports and the management API all run, so
+// the cluster's state has exactly one owner and needs no locks.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <nlohmann/json.hpp>
+
+#include "api/server.h"
+#include "core/scheduler.h"
+#include "daemon/state_dir.h"
+#include "local/local_backend.h"
+#include "network/calico_network.h"
+
+namespace coral::daemon {
+
+struct DaemonOptions {
+  std::string state_dir;
+  std::string backend = "local";
+  std::string docker_socket = "/var/run/docker.sock";
+  std::string cni_config_dir = "/etc/cni/net.d";
+};
+
+class Daemon {
+ public:
+  explicit Daemon(DaemonOptions options);
+  ~Daemon();
+  // Serves until `coral down` or SIGTERM; returns the process exit code.
+  int run();
+
+ private:
+  friend class Routes;
+
+  Status applySpec(const std::string& yaml_text, const std::string& file_name);
+  Status preflight(const core::ClusterSpec& spec);
+  Status startBackend(const core::ClusterSpec& spec);
+  core::NodeFiles nodeFiles() const;
+  nlohmann::json statusJson() const;
+  nlohmann::json nodeJson(const core::NodeView& node) const;
+  void tick();
+  void beginShutdown(api::Responder responder);
+  void finishShutdownIfDone();
+  void stopServing();
+  Status scaleWorkers(int workers);
+
+  DaemonOptions options_;
+  StateDir dir_;
+  boost::asio::io_context loop_;
+  boost::asio::steady_timer ticker_;
+  boost::asio::signal_set signals_;
+  boost::asio::thread_pool blocking_{2};  // API work that waits on Docker (logs)
+  std::string api_token_;
+
+  std::optional<network::CalicoNetwork> network_;
+  std::unique_ptr<network::Attacher> attacher_;
+  std::unique_ptr<local::LocalBackend> backend_;
+  std::unique_ptr<core::Scheduler> scheduler_;
+  std::unique_ptr<api::Server> server_;
+  std::vector<std::shared_ptr<api::EventStream>> event_streams_;
+
+  bool shutting_down_ = false;
+  std::vector<api::Responder> shutdown_waiters_;
+};
+
+}  // namespace coral::daemon

@@ -1,0 +1,177 @@
+#include "daemon/routes.h"
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include "api/server.h"
+#include "core/desired_state.h"
+#include "daemon/daemon.h"
+
+namespace coral::daemon {
+namespace {
+
+api::Response unknownNode(const std::string& name) {
+  return api::jsonError(404, "not_found",
+                        fmt::format("no node named \"{}\" in this cluster; `coral status` lists them", name));
+}
+
+api::Response noCluster() {
+  return api::jsonError(409, "no_cluster", "no cluster spec submitted yet; run `coral up` first");
+}
+
+std::vector<std::string> splitLines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+}  // namespace
+
+void Routes::install(Daemon& d, api::Router& router) {
+  router.add("GET", "/healthz", [](const api::Request&, api::Responder res) {
+    res.send(api::jsonResponse({{"ok", true}}));
+  });
+
+  router.add("GET", "/v1/cluster", [&d](const api::Request&, api::Responder res) {
+    res.send(api::jsonResponse(d.statusJson()));
+  });
+
+  router.add("PUT", "/v1/spec", [&d](const api::Request& req, api::Responder res) {
+    auto body = api::jsonBodyOrReply(req, res);
+    if (!body) return;
+    if (!body->contains("yaml") || !(*body)["yaml"].is_string()) {
+      res.send(api::jsonError(400, "bad_request", "body must be {\"yaml\": <spec text>, \"file\": <name>}"));
+      return;
+    }
+    auto applied = d.applySpec((*body)["yaml"].get<std::string>(), body->value("file", "<api>"));
+    if (!applied) {
+      res.send(api::jsonError(400, "rejected", applied.message()));
+      return;
+    }
+    res.send(api::jsonResponse(d.statusJson(), 202));
+  });
+
+  router.add("GET", "/v1/nodes", [&d](const api::Request&, api::Responder res) {
+    nlohmann::json nodes = nlohmann::json::array();
+    if (d.scheduler_) {
+      for (const auto& node : d.scheduler_->nodes()) nodes.push_back(d.nodeJson(node));
+    }
+    res.send(api::jsonResponse(nodes));
+  });
+
+  router.add("GET", "/v1/nodes/{name}", [&d](const api::Request& req, api::Responder res) {
+    const auto& name = req.params.at("name");
+    auto node = d.scheduler_ ? d.scheduler_->node(name) : std::nullopt;
+    res.send(node ? api::jsonResponse(d.nodeJson(*node)) : unknownNode(name));
+  });
+
+  router.add("POST", "/v1/nodes", [&d](const api::Request& req, api::Responder res) {
+    auto body = api::jsonBodyOrReply(req, res);
+    if (!body) return;
+    if (!d.scheduler_) return res.send(noCluster());
+    auto workers = body->find("workers");
+    if (workers == body->end() || !workers->is_number_integer() || *workers < 1 || *workers > 200) {
+      return res.send(api::jsonError(400, "bad_request",
+                                     "body must be {\"workers\": N} with N an integer from 1 to 200"));
+    }
+    if (auto scaled = d.scaleWorkers(workers->get<int>()); !scaled) {
+      return res.send(api::jsonError(409, "conflict", scaled.message()));
+    }
+    res.send(api::jsonResponse(d.statusJson(), 202));
+  });
+
+  router.add("DELETE", "/v1/nodes/{name}", [&d](const api::Request& req, api::Responder res) {
+    const auto& name = req.params.at("name");
+    if (!d.scheduler_ || !d.scheduler_->node(name)) return res.send(unknownNode(name));
+    int workers = d.scheduler_->spec().workers;
+    // Workers are numbered 1..N, so only the last one can go without renaming others.
+    if (name != core::workerName(workers)) {
+      return res.send(api::jsonError(
+          409, "conflict",
+          fmt::format("only the newest worker ({}) can be removed; use `coral scale N` to shrink "
+                      "the cluster, or `coral restart {}` to replace this node",
+                      core::workerName(workers), name)));
+    }
+    if (workers <= 1) {
+      return res.send(api::jsonError(409, "conflict", "a cluster keeps at least one worker"));
+    }
+    if (auto scaled = d.scaleWorkers(workers - 1); !scaled) {
+      return res.send(api::jsonError(409, "conflict", scaled.message()));
+    }
+    res.send(api::jsonResponse({{"removed", name}}, 202));
+  });
+
+  router.add("POST", "/v1/nodes/{name}/restart", [&d](const api::Request& req, api::Responder res) {
+    const auto& name = req.params.at("name");
+    auto node = d.scheduler_ ? d.scheduler_->node(name) : std::nullopt;
+    if (!node) return res.send(unknownNode(name));
+    if (node->state != "running") {
+      return res.send(api::jsonError(
+          409, "conflict",
+          fmt::format("node {} is {}; restart it once it is running", name, node->state)));
+    }
+    d.scheduler_->restart(name);
+    res.send(api::jsonResponse({{"restarting", name}}, 202));
+  });
+
+  router.add("GET", "/v1/nodes/{name}/logs", [&d](const api::Request& req, api::Responder res) {
+    const auto& name = req.params.at("name");
+    auto node = d.scheduler_ ? d.scheduler_->node(name) : std::nullopt;
+    if (!node || node->instance_id.empty()) return res.send(unknownNode(name));
+    int tail = 100;
+    if (auto it = req.query.find("tail"); it != req.query.end()) {
+      try {
+        tail = std::stoi(it->second);
+      } catch (...) {
+        return res.send(api::jsonError(400, "bad_request", "tail must be an integer"));
+      }
+    }
+    boost::asio::post(d.blocking_, [&d, res, name, id = node->instance_id, tail] {
+      auto logs = d.backend_->docker().logs(id, tail);
+      if (!logs) return res.send(api::jsonError(502, "docker", logs.message()));
+      res.send(api::jsonResponse({{"node", name}, {"lines", splitLines(*logs)}}));
+    });
+  });
+
+  router.add("GET", "/v1/events", [&d](const api::Request& req, api::Responder res) {
+    auto stream = res.startEventStream();
+    uint64_t since = 0;
+    if (auto it = req.query.find("since"); it != req.query.end()) since = std::strtoull(it->second.c_str(), nullptr, 10);
+    if (d.scheduler_ && req.query.count("since")) {
+      for (const auto& event : d.scheduler_->eventsAfter(since)) {
+        nlohmann::json data{{"sequence", event.sequence}, {"node", event.node},
+                            {"state", event.state}, {"message", event.message}};
+        stream->send("node", data.dump(), event.sequence);
+      }
+    }
+    d.event_streams_.push_back(stream);
+  });
+
+  router.add("GET", "/metrics", [&d](const api::Request&, api::Responder res) {
+    std::string text = d.server_->metricsText();
+    std::map<std::string, int> by_state;
+    if (d.scheduler_) {
+      for (const auto& node : d.scheduler_->nodes()) ++by_state[node.state];
+    }
+    text += "# HELP coral_nodes Nodes of the cluster by state.\n# TYPE coral_nodes gauge\n";
+    for (const auto& [state, count] : by_state) {
+      text += fmt::format("coral_nodes{{state=\"{}\"}} {}\n", state, count);
+    }
+    api::Response response;
+    response.content_type = "text/plain; version=0.0.4";
+    response.body = text;
+    res.send(response);
+  });
+
+  router.add("POST", "/v1/shutdown", [&d](const api::Request&, api::Responder res) {
+    d.beginShutdown(res);
+  });
+}
+
+}  // namespace coral::daemon

@@ -1,0 +1,17 @@
+// The management API's endpoints: thin mappings from HTTP to the daemon's
+// scheduler. Handlers run on the daemon's event loop; anything that blocks
+// (Docker logs) runs elsewhere and answers through its Responder.
+#pragma once
+
+#include "api/router.h"
+
+namespace coral::daemon {
+
+class Daemon;
+
+class Routes {
+ public:
+  static void install(Daemon& daemon, api::Router& router);
+};
+
+}  // namespace coral::daemon
