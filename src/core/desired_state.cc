@@ -31,8 +31,9 @@ std::string canonical(const NodeSpec& node) {
 }
 
 void addCommonFiles(NodeSpec& node, const NodeFiles& files) {
-  if (!files.ssh_dir.empty()) node.files.push_back({files.ssh_dir, "/run/coral/ssh"});
-  if (!files.hosts_file.empty()) node.files.push_back({files.hosts_file, "/run/coral/hosts"});
+  // Directories, not files: their contents are replaced atomically (rename),
+  // which a bind-mounted single file would not see.
+  if (!files.share_dir.empty()) node.files.push_back({files.share_dir, "/run/coral/share"});
 }
 
 NodeSpec baseNode(const ClusterSpec& spec, const std::string& name, Role role, int index) {
@@ -78,6 +79,12 @@ std::vector<NodeSpec> desiredNodes(const ClusterSpec& spec, const NodeFiles& fil
     notebook.files.push_back({files.notebook_token, "/run/coral/notebook-token"});
   }
   addCommonFiles(notebook, files);
+  if (!files.notebook_dir.empty()) {
+    notebook.files.push_back({files.notebook_dir, "/run/coral/notebook"});
+    notebook.env["CORAL_TOKEN_FILE"] = "/run/coral/notebook/api-token";
+    notebook.env["CORAL_SSH_KEY"] = "/run/coral/notebook/id_ed25519";
+  }
+  if (!files.api_url.empty()) notebook.env["CORAL_API"] = files.api_url;
   notebook.ready_probe = HttpProbe{kNotebookContainerPort, "/api/kernelspecs", files.notebook_token};
   nodes.push_back(std::move(notebook));
 

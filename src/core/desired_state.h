@@ -14,8 +14,9 @@ namespace coral::core {
 // Host-side files every node gets mounted; empty paths are not mounted.
 struct NodeFiles {
   std::string notebook_token;  // mounted at /run/coral/notebook-token on the notebook only
-  std::string ssh_dir;         // mounted at /run/coral/ssh
-  std::string hosts_file;      // mounted at /run/coral/hosts
+  std::string share_dir;       // mounted at /run/coral/share on every node: authorized_keys, hosts
+  std::string notebook_dir;    // mounted at /run/coral/notebook on the notebook only: ssh key, API token
+  std::string api_url;         // the management API as nodes reach it (CORAL_API)
 };
 
 inline constexpr const char* kLabelCluster = "coral.cluster";

@@ -20,6 +20,9 @@ namespace {
 // The scheduler re-runs its decision step this often even without news, so
 // that backoffs end and declined offers come back on time.
 constexpr auto kTickInterval = std::chrono::milliseconds(250);
+// Where nodes reach the management API: the gateway address of the cluster
+// network, which is on the host side of every node's veth.
+constexpr uint16_t kApiPort = 7480;
 
 }  // namespace
 
@@ -47,6 +50,10 @@ int Daemon::run() {
   api_token_ = *token;
   if (auto notebook = ensureSecret(dir_.notebookToken()); !notebook) {
     spdlog::error("{}", notebook.message());
+    return 1;
+  }
+  if (auto files = prepareNodeFiles(); !files) {
+    spdlog::error("{}", files.message());
     return 1;
   }
 
@@ -86,6 +93,7 @@ int Daemon::run() {
 
 void Daemon::tick() {
   if (scheduler_) scheduler_->step();
+  if (network_ && !api_on_network_ && !shutting_down_) listenOnClusterNetwork();
   if (shutting_down_) finishShutdownIfDone();
   ticker_.expires_after(kTickInterval);
   ticker_.async_wait([this](const boost::system::error_code& ec) {
@@ -94,7 +102,51 @@ void Daemon::tick() {
 }
 
 core::NodeFiles Daemon::nodeFiles() const {
-  return core::NodeFiles{dir_.notebookToken(), "", ""};
+  std::string api_url = network_ ? fmt::format("http://{}:{}", network_->gateway, kApiPort) : "";
+  return core::NodeFiles{dir_.notebookToken(), dir_.shareDir(), dir_.notebookDir(), api_url};
+}
+
+Status Daemon::prepareNodeFiles() {
+  if (auto created = dir_.create(); !created) return created;
+  const std::string key = dir_.notebookDir() + "/id_ed25519";
+  if (!std::filesystem::exists(key)) {
+    auto generated = os::runChecked({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
+                                     "coral-cluster", "-f", key});
+    if (!generated) {
+      return makeError(fmt::format("cannot create the cluster's SSH key: {}; install openssh-client",
+                                   generated.message()));
+    }
+  }
+  auto public_key = os::readFile(key + ".pub");
+  if (!public_key) return public_key.error();
+  if (auto s = os::writeFileAtomically(dir_.shareDir() + "/authorized_keys", *public_key, 0644); !s) return s;
+  if (auto s = os::writeFileAtomically(dir_.notebookDir() + "/api-token", api_token_ + "\n", 0600); !s) return s;
+  return okStatus();
+}
+
+void Daemon::writeHostsInventory() {
+  if (!scheduler_) return;
+  std::map<std::string, std::string> hostnames;
+  for (const auto& node : scheduler_->desired()) hostnames[node.name] = node.hostname;
+  std::string text = "127.0.0.1\tlocalhost\n";
+  for (const auto& node : scheduler_->nodes()) {
+    if (node.ip.empty() || !hostnames.count(node.name)) continue;
+    text += fmt::format("{}\t{} {}\n", node.ip, hostnames[node.name], node.name);
+  }
+  if (text == hosts_written_) return;
+  if (auto s = os::writeFileAtomically(dir_.shareDir() + "/hosts", text, 0644); !s) {
+    spdlog::warn("cannot update the hosts inventory: {}", s.message());
+    return;
+  }
+  hosts_written_ = text;
+}
+
+void Daemon::listenOnClusterNetwork() {
+  // The gateway address exists on the host once the first node is attached.
+  auto listening = server_->listenTcp(network_->gateway, kApiPort);
+  if (!listening) return;
+  api_on_network_ = true;
+  spdlog::info("management API for nodes on http://{}:{}", network_->gateway, kApiPort);
 }
 
 Status Daemon::applySpec(const std::string& yaml_text, const std::string& file_name) {
@@ -178,6 +230,7 @@ Status Daemon::startBackend(const core::ClusterSpec& spec) {
     });
     spdlog::info("node {}: {}{}", event.node, event.state,
                  event.message.empty() ? "" : " (" + event.message + ")");
+    writeHostsInventory();
   });
   scheduler_->start();
   return okStatus();

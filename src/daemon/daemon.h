@@ -50,6 +50,9 @@ class Daemon {
   void finishShutdownIfDone();
   void stopServing();
   Status scaleWorkers(int workers);
+  Status prepareNodeFiles();
+  void writeHostsInventory();
+  void listenOnClusterNetwork();
 
   DaemonOptions options_;
   StateDir dir_;
@@ -67,6 +70,8 @@ class Daemon {
   std::vector<std::shared_ptr<api::EventStream>> event_streams_;
 
   bool shutting_down_ = false;
+  bool api_on_network_ = false;
+  std::string hosts_written_;
   std::vector<api::Responder> shutdown_waiters_;
 };
 

@@ -18,7 +18,8 @@ namespace coral::daemon {
 
 Status StateDir::create() const {
   if (auto made = os::makeDirectories(root_, 0700); !made) return made;
-  return os::makeDirectories(sshDir(), 0700);
+  if (auto made = os::makeDirectories(shareDir(), 0755); !made) return made;
+  return os::makeDirectories(notebookDir(), 0700);
 }
 
 std::string defaultStateDir(const std::string& cluster) {

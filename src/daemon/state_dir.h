@@ -20,8 +20,10 @@ class StateDir {
   std::string apiToken() const { return root_ + "/api-token"; }
   std::string notebookToken() const { return root_ + "/notebook-token"; }
   std::string log() const { return root_ + "/daemon.log"; }
-  std::string sshDir() const { return root_ + "/ssh"; }
-  std::string hostsFile() const { return root_ + "/hosts"; }
+  // Mounted into every node: the cluster's authorized_keys and hosts inventory.
+  std::string shareDir() const { return root_ + "/share"; }
+  // Mounted into the notebook only: the cluster's SSH private key, API token.
+  std::string notebookDir() const { return root_ + "/notebook"; }
 
   Status create() const;
 };
