@@ -1,5 +1,6 @@
 #include "daemon/daemon.h"
 
+#include <boost/asio/post.hpp>
 #include <csignal>
 #include <filesystem>
 
@@ -9,7 +10,11 @@
 #include "core/desired_state.h"
 #include "daemon/host_address.h"
 #include "daemon/routes.h"
+#include "network/blackhole_route.h"
+#include "network/cni_chains.h"
 #include "network/port_holder.h"
+#include "network/subnet_check.h"
+#include "os/subprocess.h"
 #include "os/atomic_file.h"
 #include "spec/spec_parser.h"
 #include "spec/spec_writer.h"
@@ -194,7 +199,7 @@ Status Daemon::preflight(const core::ClusterSpec& spec) {
   docker::DockerClient probe(options_.docker_socket);
   auto ours = probe.listContainers({{core::kLabelCluster, spec.name}}, true);
   if (ours && !ours->empty()) return okStatus();
-  if (auto free = network::checkSubnetFree(spec.network.subnet); !free) return free;
+  if (auto free = network::checkSubnetFree(spec.network.subnet, spec.network.name); !free) return free;
   if (auto holder = network::describePortHolder(spec.notebook_host_port)) {
     return makeError(fmt::format(
         "host port {} for the notebook is already taken by {}; stop it, or set `notebook.port` in "
@@ -214,7 +219,7 @@ Status Daemon::startBackend(const core::ClusterSpec& spec) {
   network_ = *network;
   spdlog::info("network {} uses the {} plugin ({}), subnet {}", network_->name,
                network::pluginName(network_->plugin), network_->config_path, network_->subnet);
-  attacher_ = std::make_unique<network::Attacher>(dir_.root() + "/cni/cache");
+  attacher_ = std::make_unique<network::Attacher>(net_options, dir_.root());
   backend_ = std::make_unique<local::LocalBackend>(
       loop_, *attacher_, local::LocalBackendOptions{spec.name, *network_, options_.docker_socket});
   scheduler_ = std::make_unique<core::Scheduler>(

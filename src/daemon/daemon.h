@@ -15,9 +15,11 @@
 #include <nlohmann/json.hpp>
 
 #include "api/server.h"
+#include "core/desired_state.h"
 #include "core/scheduler.h"
 #include "daemon/state_dir.h"
 #include "local/local_backend.h"
+#include "network/attacher.h"
 #include "network/calico_network.h"
 
 namespace coral::daemon {

@@ -26,6 +26,9 @@ class StateDir {
   std::string notebookDir() const { return root_ + "/notebook"; }
 
   Status create() const;
+
+ private:
+  std::string root_;
 };
 
 // /var/lib/coral/<cluster> for root, else $XDG_STATE_HOME/coral/<cluster>

@@ -185,16 +185,16 @@ Result<core::Instance> NodeLauncher::adopt(const docker::ContainerInfo& containe
     instance.message = fmt::format("found exited (code {})", container.state.exit_code);
     return instance;
   }
-  auto cached = ctx_.attacher.existing(ctx_.network, container.id);
+  auto cached = ctx_.attacher.runtime().cachedResult(ctx_.network.name, container.id, "eth0");
   if (!cached) return cached.error();
-  if (!cached->has_value()) {
+  if (!cached->has_value() || !(*cached)->firstIpv4()) {
     // Running but never attached (the daemon died in between): it cannot be
     // trusted to match its spec, so the core replaces it.
     instance.phase = core::Phase::Failed;
     instance.message = "found running without a network attachment";
     return instance;
   }
-  instance.ip = (*cached)->ip;
+  instance.ip = *(*cached)->firstIpv4();
   instance.ports = parsePorts(label(container, kLabelPorts));
   instance.phase = core::Phase::Running;
   return instance;

@@ -10,6 +10,7 @@
 #include "core/node.h"
 #include "core/result.h"
 #include "docker/docker_client.h"
+#include "network/attacher.h"
 #include "network/calico_network.h"
 
 namespace coral::local {
