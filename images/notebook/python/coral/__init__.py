@@ -192,13 +192,19 @@ def _cell_text(value):
     return str(value)
 
 
+# Known columns come first, in this order (JSON objects may arrive sorted).
+_COLUMN_ORDER = ["name", "node", "role", "state", "ip", "host", "ports", "exit_code", "stdout",
+                 "stderr"]
+
+
 def _columns(rows):
     cols = []
     for row in rows:
         for key in row:
             if key not in cols:
                 cols.append(key)
-    return cols
+    known = [c for c in _COLUMN_ORDER if c in cols]
+    return known + [c for c in cols if c not in known]
 
 
 def _html_cell(text):
