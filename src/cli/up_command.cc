@@ -21,6 +21,9 @@ namespace {
 constexpr auto kPoll = std::chrono::milliseconds(50);
 // A node that failed this many launches in a row fails `up`.
 constexpr int kMaxFailures = 3;
+// A node that waits for resources while nothing else changes for this long
+// will not get them: `up` reports why instead of waiting for the timeout.
+constexpr auto kStuckPending = std::chrono::seconds(15);
 
 std::string trimmed(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -101,6 +104,7 @@ int runUp(const UpOptions& options) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_seconds);
   nlohmann::json status;
   std::string failure;
+  auto last_change = std::chrono::steady_clock::now();
   while (true) {
     auto answer = client->request("GET", "/v1/cluster");
     if (!answer || answer->status != 200) {
@@ -115,6 +119,13 @@ int runUp(const UpOptions& options) {
       if (shown[name] != line) {
         std::cout << fmt::format("  {:<12} {}\n", name, trimmed(line)) << std::flush;
         shown[name] = line;
+        last_change = std::chrono::steady_clock::now();
+      }
+      if (node.value("state", "") == "pending" && !node.value("message", "").empty() &&
+          std::chrono::steady_clock::now() - last_change > kStuckPending) {
+        failure = fmt::format("node {} cannot be placed: {}; lower `resources` in the spec or "
+                              "free resources on this machine",
+                              name, node.value("message", ""));
       }
       if (node.value("failures", 0) >= kMaxFailures) {
         failure = fmt::format("node {} failed {} times: {}", name, node.value("failures", 0),

@@ -25,7 +25,7 @@ struct ClusterSpec {
   int workers = 3;
   std::string worker_image = "coral/worker:latest";
   std::string notebook_image = "coral/notebook:latest";
-  NodeResources worker_resources{0.5, 256};
+  NodeResources worker_resources{0.25, 256};
   NodeResources notebook_resources{1.0, 1024};
   NetworkSpec network;
   int notebook_host_port = 8888;

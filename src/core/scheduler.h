@@ -55,6 +55,8 @@ class Scheduler : public SchedulerEvents {
   std::optional<NodeView> node(const std::string& name) const;
   // Every desired node runs exactly one up-to-date instance and nothing else exists.
   bool converged() const;
+  // Nothing exists and nothing is under way: no instance, launch or kill.
+  bool idle() const { return instances_.empty() && pending_.empty() && killing_.empty(); }
   // Nodes that cannot be placed and why (e.g. no machine offers port 8888).
   const std::map<std::string, std::string>& unplaced() const { return unplaced_; }
   // Kills the node's current instance; the core then launches a new one.

@@ -293,7 +293,9 @@ void Daemon::beginShutdown(api::Responder responder) {
 }
 
 void Daemon::finishShutdownIfDone() {
-  if (scheduler_ && !scheduler_->nodes().empty()) return;
+  // Launches still under way would leave containers behind: wait for them
+  // to report, be killed and be gone.
+  if (scheduler_ && !scheduler_->idle()) return;
   std::vector<std::string> problems;
   if (network_) {
     if (auto s = network::removeBlackholeRoute(network_->subnet); !s) problems.push_back(s.message());

@@ -1,5 +1,8 @@
 #include "daemon/routes.h"
 
+#include <charconv>
+#include <optional>
+
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
@@ -17,6 +20,22 @@ api::Response unknownNode(const std::string& name) {
 
 api::Response noCluster() {
   return api::jsonError(409, "no_cluster", "no cluster spec submitted yet; run `coral up` first");
+}
+
+// While `coral down` runs, a change of the desired nodes would bring them
+// back and keep the shutdown from ever finishing.
+api::Response shuttingDown() {
+  return api::jsonError(409, "shutting_down",
+                        "the cluster is being taken down (`coral down`); run `coral up` once it is gone");
+}
+
+// A whole decimal number, nothing else: "5abc" and "" are not numbers.
+template <typename Int>
+std::optional<Int> parseWhole(const std::string& text) {
+  Int value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
 }
 
 std::vector<std::string> splitLines(const std::string& text) {
@@ -45,6 +64,7 @@ void Routes::install(Daemon& d, api::Router& router) {
   router.add("PUT", "/v1/spec", [&d](const api::Request& req, api::Responder res) {
     auto body = api::jsonBodyOrReply(req, res);
     if (!body) return;
+    if (d.shutting_down_) return res.send(shuttingDown());
     if (!body->contains("yaml") || !(*body)["yaml"].is_string()) {
       res.send(api::jsonError(400, "bad_request", "body must be {\"yaml\": <spec text>, \"file\": <name>}"));
       return;
@@ -75,6 +95,7 @@ void Routes::install(Daemon& d, api::Router& router) {
     auto body = api::jsonBodyOrReply(req, res);
     if (!body) return;
     if (!d.scheduler_) return res.send(noCluster());
+    if (d.shutting_down_) return res.send(shuttingDown());
     auto workers = body->find("workers");
     if (workers == body->end() || !workers->is_number_integer() || *workers < 1 || *workers > 200) {
       return res.send(api::jsonError(400, "bad_request",
@@ -89,6 +110,7 @@ void Routes::install(Daemon& d, api::Router& router) {
   router.add("DELETE", "/v1/nodes/{name}", [&d](const api::Request& req, api::Responder res) {
     const auto& name = req.params.at("name");
     if (!d.scheduler_ || !d.scheduler_->node(name)) return res.send(unknownNode(name));
+    if (d.shutting_down_) return res.send(shuttingDown());
     int workers = d.scheduler_->spec().workers;
     // Workers are numbered 1..N, so only the last one can go without renaming others.
     if (name != core::workerName(workers)) {
@@ -111,6 +133,7 @@ void Routes::install(Daemon& d, api::Router& router) {
     const auto& name = req.params.at("name");
     auto node = d.scheduler_ ? d.scheduler_->node(name) : std::nullopt;
     if (!node) return res.send(unknownNode(name));
+    if (d.shutting_down_) return res.send(shuttingDown());
     if (node->state != "running") {
       return res.send(api::jsonError(
           409, "conflict",
@@ -123,14 +146,20 @@ void Routes::install(Daemon& d, api::Router& router) {
   router.add("GET", "/v1/nodes/{name}/logs", [&d](const api::Request& req, api::Responder res) {
     const auto& name = req.params.at("name");
     auto node = d.scheduler_ ? d.scheduler_->node(name) : std::nullopt;
-    if (!node || node->instance_id.empty()) return res.send(unknownNode(name));
+    if (!node) return res.send(unknownNode(name));
     int tail = 100;
     if (auto it = req.query.find("tail"); it != req.query.end()) {
-      try {
-        tail = std::stoi(it->second);
-      } catch (...) {
-        return res.send(api::jsonError(400, "bad_request", "tail must be an integer"));
+      auto parsed = parseWhole<int>(it->second);
+      if (!parsed) {
+        return res.send(api::jsonError(400, "bad_request",
+                                       fmt::format("tail must be an integer (negative: all lines), got \"{}\"",
+                                                   it->second)));
       }
+      tail = *parsed;
+    }
+    if (node->instance_id.empty()) {
+      return res.send(api::jsonError(
+          409, "conflict", fmt::format("node {} is {} and has no container yet; retry once it runs", name, node->state)));
     }
     boost::asio::post(d.blocking_, [&d, res, name, id = node->instance_id, tail] {
       auto logs = d.backend_->docker().logs(id, tail);
@@ -140,9 +169,18 @@ void Routes::install(Daemon& d, api::Router& router) {
   });
 
   router.add("GET", "/v1/events", [&d](const api::Request& req, api::Responder res) {
-    auto stream = res.startEventStream();
     uint64_t since = 0;
-    if (auto it = req.query.find("since"); it != req.query.end()) since = std::strtoull(it->second.c_str(), nullptr, 10);
+    if (auto it = req.query.find("since"); it != req.query.end()) {
+      auto parsed = parseWhole<uint64_t>(it->second);
+      if (!parsed) {
+        return res.send(api::jsonError(
+            400, "bad_request",
+            fmt::format("since must be an event sequence number (0 replays the recent events), got \"{}\"",
+                        it->second)));
+      }
+      since = *parsed;
+    }
+    auto stream = res.startEventStream();
     if (d.scheduler_ && req.query.count("since")) {
       for (const auto& event : d.scheduler_->eventsAfter(since)) {
         nlohmann::json data{{"sequence", event.sequence}, {"node", event.node},

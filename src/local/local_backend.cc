@@ -39,12 +39,13 @@ void LocalBackend::toScheduler(F&& f) {
 
 void LocalBackend::start(core::SchedulerEvents& events) {
   events_ = &events;
-  boost::asio::post(workers_, [this] {
-    auto containers = docker_.listContainers({{core::kLabelCluster, options_.cluster}}, true);
-    if (!containers) {
-      spdlog::error("cannot list the cluster's containers: {}", containers.message());
-      return;
-    }
+  // Adoption runs before anything else reaches the scheduler, so that it
+  // never launches a twin of a node that already runs. It blocks the loop for
+  // a few Docker calls, once, at start-up.
+  auto containers = docker_.listContainers({{core::kLabelCluster, options_.cluster}}, true);
+  if (!containers) {
+    spdlog::error("cannot list the cluster's containers: {}", containers.message());
+  } else {
     for (const auto& listed : *containers) {
       auto container = docker_.inspectContainer(listed.id);
       if (!container) continue;
@@ -53,10 +54,11 @@ void LocalBackend::start(core::SchedulerEvents& events) {
         spdlog::warn("cannot adopt container {}: {}", listed.name, instance.message());
         continue;
       }
-      spdlog::info("adopted {} ({}, {})", listed.name, core::phaseName(instance->phase), instance->ip);
-      toScheduler([instance = *instance](core::SchedulerEvents& e) { e.onInstance(instance); });
+      spdlog::info("adopted {} ({}, {})", listed.name, core::phaseName(instance->phase),
+                   instance->ip);
+      events.onInstance(*instance);
     }
-  });
+  }
   event_thread_ = std::thread([this] { watchEvents(); });
 }
 

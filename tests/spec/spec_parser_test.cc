@@ -65,7 +65,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"cluster: My_Cluster\n", "cluster.yaml:1:10: `cluster` \"My_Cluster\" is not a valid"},
         BadCase{"images: [a, b]\n", "cluster.yaml:1:9: `images` must be a mapping"},
         BadCase{"workers: [1\n", "cluster.yaml:2:1: not valid YAML"},
-        BadCase{"env: {1BAD: x}\n", "`env.1BAD` is not a valid"}));
+        BadCase{"env: {1BAD: x}\n", "`env.1BAD` is not a valid"}),
+    [](const ::testing::TestParamInfo<BadCase>& info) { return "Case" + std::to_string(info.index); });
 
 TEST(SpecParser, MissingFileIsClear) {
   auto spec = loadSpecFile("/nonexistent/cluster.yaml");
