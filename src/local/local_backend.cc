@@ -1,5 +1,8 @@
 #include "local/local_backend.h"
 
+#include <future>
+#include <mutex>
+
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -13,6 +16,8 @@ namespace {
 // A declined offer comes back after this long, or at once when resources
 // are freed: the same rhythm as a Mesos master's offer cycle, scaled down.
 constexpr auto kReofferDelay = std::chrono::seconds(2);
+// The other nodes wait at most this long for the slow node's container start.
+constexpr auto kHeadStartLimit = std::chrono::seconds(3);
 
 }  // namespace
 
@@ -130,13 +135,31 @@ void LocalBackend::decline(const core::Offer&) {
 }
 
 void LocalBackend::launch(const core::Offer&, const std::vector<core::LaunchRequest>& launches) {
+  // Nodes with a readiness probe (the notebook: Jupyter boots for ~1.5 s)
+  // decide how long `up` takes. Their containers start first, alone, and the
+  // others follow at once, so that the slow boot overlaps the rest instead of
+  // competing with it inside dockerd.
+  auto head_start = std::make_shared<std::promise<void>>();
+  std::shared_future<void> others_may_go = head_start->get_future().share();
+  bool any_slow = false;
+  for (const auto& request : launches) any_slow = any_slow || request.node.ready_probe.has_value();
+  if (!any_slow) head_start->set_value();
+
   for (const auto& request : launches) {
     allocated_[request.node.name] = {request.node.cpus, request.node.mem_mb};
-    boost::asio::post(workers_, [this, request] {
-      auto progress = [this](const core::Instance& instance) {
+    const bool slow = request.node.ready_probe.has_value();
+    boost::asio::post(workers_, [this, request, slow, head_start, others_may_go] {
+      if (!slow) others_may_go.wait_for(kHeadStartLimit);
+      auto released = std::make_shared<std::once_flag>();
+      auto release = [slow, head_start, released] {
+        if (slow) std::call_once(*released, [&] { head_start->set_value(); });
+      };
+      auto progress = [this, release](const core::Instance& instance) {
+        if (instance.phase != core::Phase::Launching) release();
         toScheduler([instance](core::SchedulerEvents& e) { e.onInstance(instance); });
       };
       auto instance = launcher_.launch(request, progress);
+      release();
       if (instance) {
         progress(*instance);
         return;
