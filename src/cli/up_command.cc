@@ -2,6 +2,7 @@
 // needed), show each node's progress, and hand over the notebook URL. A
 // failed first `up` takes down everything it created.
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/daemon_control.h"
 #include "core/cluster_spec.h"
+#include "mesos/backend_settings.h"
 #include "os/atomic_file.h"
 #include "spec/spec_parser.h"
 
@@ -45,6 +47,20 @@ void rollBack(api::Client& client, const daemon::StateDir& dir) {
   std::cerr << "coral: rolled back; nothing of the cluster is left\n";
 }
 
+// Prints the daemon's log as it grows, from its current end, until the
+// daemon goes away.
+void followLog(const daemon::StateDir& dir) {
+  std::ifstream log(dir.log());
+  log.seekg(0, std::ios::end);
+  std::string line;
+  while (connectDaemon(dir)) {
+    while (std::getline(log, line)) std::cout << "  " << line << "\n";
+    std::cout << std::flush;
+    log.clear();  // past EOF: wait for more
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 bool notebookReady(const nlohmann::json& status) {
   if (!status.value("converged", false)) return false;
   for (const auto& node : status["nodes"]) {
@@ -73,14 +89,41 @@ int runUp(const UpOptions& options) {
     std::cerr << "coral: " << spec.message() << "\n";
     return 2;
   }
-  if (options.backend != "local") {
-    std::cerr << "coral: backend \"" << options.backend
-              << "\" is not available in this build; use --backend local\n";
+  if (options.backend != "local" && options.backend != "mesos") {
+    std::cerr << "coral: unknown backend \"" << options.backend << "\"; use local or mesos\n";
     return 2;
   }
   CommonOptions common = options.common;
   common.cluster = spec->name;
   daemon::StateDir dir(common.stateDir());
+  if (options.backend == "mesos") {
+    // The daemon reads these from the state dir (also after a restart).
+    mesos::BackendSettings settings;
+    if (options.master.empty()) {
+      auto saved = mesos::loadSettings(dir.root());
+      if (!saved) {
+        std::cerr << "coral: --backend mesos needs --master (e.g. http://master:5050)\n";
+        return 2;
+      }
+      settings = *saved;
+    } else {
+      settings.master = options.master;
+      settings.containerizer = options.containerizer;
+      settings.contentType = options.content_type;
+      settings.role = options.role;
+      if (!options.principal.empty()) settings.principal = options.principal;
+      settings.secretFile = options.secret_file;
+      settings.failoverTimeoutSeconds = options.failover_timeout;
+    }
+    if (auto valid = settings.validate(); !valid) {
+      std::cerr << "coral: " << valid.message() << "\n";
+      return 2;
+    }
+    if (auto saved = mesos::saveSettings(dir.root(), settings); !saved) {
+      std::cerr << "coral: " << saved.message() << "\n";
+      return 1;
+    }
+  }
 
   bool had_cluster = std::filesystem::exists(dir.spec());
   bool started = false;
@@ -155,17 +198,10 @@ int runUp(const UpOptions& options) {
   std::cout << fmt::format("coral: the token is stored in {}\n", dir.notebookToken());
 
   if (options.attach) {
-    std::cout << "coral: attached; showing node events (Ctrl-C detaches, the cluster keeps running)\n";
-    auto streamed = client->streamEvents("/v1/events", [](const std::string&, const std::string& data) {
-      auto event = nlohmann::json::parse(data, nullptr, false);
-      if (event.is_object()) {
-        std::cout << fmt::format("  {:<12} {:<10} {}\n", event.value("node", ""),
-                                 event.value("state", ""), event.value("message", ""))
-                  << std::flush;
-      }
-      return true;
-    });
-    if (!streamed) std::cerr << "coral: " << streamed.message() << "\n";
+    std::cout << "coral: attached; following the daemon's log (Ctrl-C detaches, the cluster keeps "
+                 "running)\n"
+              << std::flush;
+    followLog(dir);
   }
   return 0;
 }

@@ -163,6 +163,23 @@ TEST_F(Spine, UpAgainChangesNothing) {
   EXPECT_EQ(containerCount(), 4);
 }
 
+TEST_F(Spine, UpWithAChangedSpecConverges) {
+  auto before = instancesByNode();
+  const std::string spec = std::filesystem::path(*state_dir_).parent_path() / "four.yaml";
+  ASSERT_TRUE(writeText(spec, "workers: 4\n").ok());
+  auto grown = coral({"up", "-f", spec, "--state-dir", *state_dir_});
+  ASSERT_EQ(grown.exit_code, 0) << grown.out << grown.err;
+  auto after = instancesByNode();
+  EXPECT_EQ(after.size(), 5u);
+  for (const auto& [node, id] : before) EXPECT_EQ(after[node], id) << node << " was replaced";
+  EXPECT_EQ(containerCount(), 5);
+
+  auto shrunk = coral({"up", "--state-dir", *state_dir_});
+  ASSERT_EQ(shrunk.exit_code, 0) << shrunk.out << shrunk.err;
+  EXPECT_EQ(instancesByNode(), before);
+  EXPECT_EQ(containerCount(), 4);
+}
+
 TEST_F(Spine, ARestartedDaemonAdoptsRunningNodes) {
   auto before = instancesByNode();
   int pid = 0;
