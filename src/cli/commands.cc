@@ -10,6 +10,7 @@
 
 #include "cli/daemon_control.h"
 #include "daemon/daemon.h"
+#include "mesos/backend_settings.h"
 
 namespace coral::cli {
 namespace {
@@ -163,6 +164,9 @@ int runDaemon(const std::string& state_dir, const std::string& backend) {
   daemon::DaemonOptions options;
   options.state_dir = state_dir;
   options.backend = backend;
+  // A state dir set up by `up --backend mesos` stays on Mesos, also when
+  // `down` restarts a crashed daemon.
+  if (std::filesystem::exists(mesos::settingsPath(state_dir))) options.backend = "mesos";
   daemon::Daemon daemon(options);
   return daemon.run();
 }

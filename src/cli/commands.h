@@ -18,6 +18,14 @@ struct UpOptions {
   std::string backend = "local";
   bool attach = false;
   int timeout_seconds = 300;
+  // --backend mesos (persisted in the state dir as mesos.json for the daemon)
+  std::string master;
+  std::string containerizer = "docker";
+  std::string content_type = "protobuf";
+  std::string role = "coral";
+  std::string principal;
+  std::string secret_file;
+  double failover_timeout = 604800;
 };
 
 int runUp(const UpOptions& options);

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/policy_command.h"
 
 int main(int argc, char** argv) {
   using namespace coral::cli;
@@ -21,7 +22,23 @@ int main(int argc, char** argv) {
   auto* up_cmd = app.add_subcommand("up", "create or converge the cluster and wait until the notebook answers");
   up_cmd->add_option("-f,--file", up.spec_file, "cluster spec (YAML); default: 3 workers + notebook");
   up_cmd->add_option("--state-dir", up.common.state_dir, "state directory");
-  up_cmd->add_option("--backend", up.backend, "local (this machine)")->capture_default_str();
+  up_cmd->add_option("--backend", up.backend, "local (this machine) or mesos (a Mesos cluster)")
+      ->check(CLI::IsMember({"local", "mesos"}))
+      ->capture_default_str();
+  up_cmd->add_option("--master", up.master,
+                     "mesos: http://host:5050, a comma-separated list, or zk://host:2181/mesos");
+  up_cmd->add_option("--containerizer", up.containerizer, "mesos: docker or mesos")
+      ->check(CLI::IsMember({"docker", "mesos"}))
+      ->capture_default_str();
+  up_cmd->add_option("--content-type", up.content_type, "mesos: protobuf or json")
+      ->check(CLI::IsMember({"protobuf", "json"}))
+      ->capture_default_str();
+  up_cmd->add_option("--role", up.role, "mesos: the framework's role")->capture_default_str();
+  up_cmd->add_option("--principal", up.principal, "mesos: framework principal (HTTP basic auth)");
+  up_cmd->add_option("--secret-file", up.secret_file, "mesos: file holding the principal's secret");
+  up_cmd->add_option("--failover-timeout", up.failover_timeout,
+                     "mesos: seconds the master keeps the tasks while Coral is away")
+      ->capture_default_str();
   up_cmd->add_flag("--attach", up.attach, "stay in the foreground showing node events");
   up_cmd->add_option("--timeout", up.timeout_seconds, "seconds to wait for readiness")->capture_default_str();
 
@@ -62,6 +79,9 @@ int main(int argc, char** argv) {
   daemon_cmd->add_option("--state-dir", daemon_dir)->required();
   daemon_cmd->add_option("--backend", daemon_backend);
 
+  PolicyOptions policy;
+  auto* policy_cmd = addPolicyCommand(app, policy);
+
   CLI11_PARSE(app, argc, argv);
 
   if (*up_cmd) return runUp(up);
@@ -71,6 +91,7 @@ int main(int argc, char** argv) {
   if (*restart_cmd) return runRestart(common, node);
   if (*logs_cmd) return runLogs(common, node, tail);
   if (*events_cmd) return runEvents(common);
+  if (*policy_cmd) return runPolicy(policy, policy_cmd);
   if (*daemon_cmd) return runDaemon(daemon_dir, daemon_backend);
   return 2;
 }

@@ -1,6 +1,7 @@
 #include "daemon/daemon.h"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/ip/host_name.hpp>
 #include <csignal>
 #include <filesystem>
 
@@ -16,6 +17,7 @@
 #include "network/subnet_check.h"
 #include "os/subprocess.h"
 #include "os/atomic_file.h"
+#include "mesos/backend_settings.h"
 #include "spec/spec_parser.h"
 #include "spec/spec_writer.h"
 
@@ -160,6 +162,10 @@ Status Daemon::applySpec(const std::string& yaml_text, const std::string& file_n
   }
   auto spec = spec::parseSpec(yaml_text, file_name);
   if (!spec) return spec.error();
+  const auto desired = core::desiredNodes(*spec, nodeFiles());
+  auto spec_policies =
+      PolicyManager::parseSpecPolicies(yaml_text, file_name, policyTopology(&desired).nodes);
+  if (!spec_policies) return spec_policies.error();
   if (scheduler_) {
     const auto& current = scheduler_->spec();
     if (current.name != spec->name) {
@@ -180,10 +186,12 @@ Status Daemon::applySpec(const std::string& yaml_text, const std::string& file_n
   }
   if (auto saved = os::writeFileAtomically(dir_.spec(), yaml_text, 0600); !saved) return saved;
   scheduler_->setDesired(*spec, core::desiredNodes(*spec, nodeFiles()));
-  return okStatus();
+  return policies_->replaceSpecPolicies(std::move(*spec_policies), policyTopology());
 }
 
 Status Daemon::preflight(const core::ClusterSpec& spec) {
+  // On Mesos the agents are checked by their offers (images, port 8888).
+  if (options_.backend == "mesos") return okStatus();
   docker::DockerClient docker(options_.docker_socket);
   if (auto ping = docker.ping(); !ping) return ping;
   for (const auto& image : {spec.worker_image, spec.notebook_image}) {
@@ -209,19 +217,31 @@ Status Daemon::preflight(const core::ClusterSpec& spec) {
   return okStatus();
 }
 
+Status Daemon::startMesosBackend(const core::ClusterSpec& spec) {
+  auto settings = mesos::loadSettings(dir_.root());
+  if (!settings) return settings.error();
+  auto options = mesos::backendOptions(*settings);
+  if (!options) return options.error();
+  options->cluster = spec.name;
+  options->network = spec.network.name;
+  options->stateDir = dir_.root();
+  options->hostname = boost::asio::ip::host_name();
+  options->gatewayImage = spec.worker_image;
+  auto backend = std::make_unique<mesos::MesosBackend>(loop_, std::move(*options));
+  if (auto prepared = backend->prepare(); !prepared) return prepared;
+  spdlog::info("mesos backend: master {}, {} containerizer, network {}", settings->master,
+               settings->containerizer, spec.network.name);
+  mesos_ = backend.get();
+  backend_ = std::move(backend);
+  return okStatus();
+}
+
 Status Daemon::startBackend(const core::ClusterSpec& spec) {
-  network::NetworkSettings settings{spec.network.name, spec.network.subnet};
-  network::Options net_options;
-  net_options.config_dir = options_.cni_config_dir;
-  auto network = network::resolveNetwork(settings, dir_.root(), net_options);
-  if (!network) return network.error();
-  if (auto hole = network::addBlackholeRoute(spec.network.subnet); !hole) return hole;
-  network_ = *network;
-  spdlog::info("network {} uses the {} plugin ({}), subnet {}", network_->name,
-               network::pluginName(network_->plugin), network_->config_path, network_->subnet);
-  attacher_ = std::make_unique<network::Attacher>(net_options, dir_.root());
-  backend_ = std::make_unique<local::LocalBackend>(
-      loop_, *attacher_, local::LocalBackendOptions{spec.name, *network_, options_.docker_socket});
+  auto created = options_.backend == "mesos" ? startMesosBackend(spec) : startLocalBackend(spec);
+  if (!created) return created;
+  policies_ = std::make_unique<PolicyManager>(dir_.root() + "/policies.yaml", spec.name,
+                                              /*host_iptables=*/options_.backend != "mesos");
+  if (auto loaded = policies_->load(); !loaded) spdlog::error("{}", loaded.message());
   scheduler_ = std::make_unique<core::Scheduler>(
       *backend_, [] { return std::chrono::steady_clock::now(); });
   scheduler_->setEventListener([this](const core::NodeEvent& event) {
@@ -236,8 +256,27 @@ Status Daemon::startBackend(const core::ClusterSpec& spec) {
     spdlog::info("node {}: {}{}", event.node, event.state,
                  event.message.empty() ? "" : " (" + event.message + ")");
     writeHostsInventory();
+    refreshPolicies();
   });
   scheduler_->start();
+  return okStatus();
+}
+
+Status Daemon::startLocalBackend(const core::ClusterSpec& spec) {
+  network::NetworkSettings settings{spec.network.name, spec.network.subnet};
+  network::Options net_options;
+  net_options.config_dir = options_.cni_config_dir;
+  auto network = network::resolveNetwork(settings, dir_.root(), net_options);
+  if (!network) return network.error();
+  if (auto hole = network::addBlackholeRoute(spec.network.subnet); !hole) return hole;
+  network_ = *network;
+  spdlog::info("network {} uses the {} plugin ({}), subnet {}", network_->name,
+               network::pluginName(network_->plugin), network_->config_path, network_->subnet);
+  attacher_ = std::make_unique<network::Attacher>(net_options, dir_.root());
+  auto backend = std::make_unique<local::LocalBackend>(
+      loop_, *attacher_, local::LocalBackendOptions{spec.name, *network_, options_.docker_socket});
+  local_ = backend.get();
+  backend_ = std::move(backend);
   return okStatus();
 }
 
@@ -246,7 +285,9 @@ Status Daemon::scaleWorkers(int workers) {
   core::ClusterSpec spec = scheduler_->spec();
   spec.workers = workers;
   // Persisted as YAML so that a restarted daemon converges to the new size.
-  if (auto saved = os::writeFileAtomically(dir_.spec(), spec::toYaml(spec), 0600); !saved) return saved;
+  // The spec's policies are not part of ClusterSpec: keep them in the file.
+  const std::string text = spec::toYaml(spec) + (policies_ ? policies_->specPoliciesYaml() : "");
+  if (auto saved = os::writeFileAtomically(dir_.spec(), text, 0600); !saved) return saved;
   scheduler_->setDesired(spec, core::desiredNodes(spec, nodeFiles()));
   return okStatus();
 }
@@ -266,6 +307,16 @@ nlohmann::json Daemon::statusJson() const {
   const core::ClusterSpec spec = scheduler_ ? scheduler_->spec() : core::ClusterSpec{};
   status["cluster"] = scheduler_ ? nlohmann::json(spec.name) : nlohmann::json(nullptr);
   status["backend"] = options_.backend;
+  if (mesos_) {
+    status["mesos"] = {{"framework_id", mesos_->frameworkId().value_or("")},
+                       {"connection", mesos_->connectionState()},
+                       {"error", mesos_->fatalError()}};
+  }
+  std::string notebook_host = hostAddress();
+  if (mesos_ && scheduler_) {
+    auto notebook = scheduler_->node(core::notebookName());
+    notebook_host = notebook && !notebook->host.empty() ? notebook->host : "";
+  }
   status["network"] = {{"name", network_ ? network_->name : spec.network.name},
                        {"plugin", network_ ? network::pluginName(network_->plugin) : ""},
                        {"subnet", network_ ? network_->subnet : spec.network.subnet}};
@@ -276,7 +327,8 @@ nlohmann::json Daemon::statusJson() const {
   status["nodes"] = nodes;
   status["converged"] = scheduler_ && scheduler_->converged();
   status["notebook"] = {
-      {"url", fmt::format("http://{}:{}/", hostAddress(), spec.notebook_host_port)},
+      {"url", notebook_host.empty() ? std::string()
+                                    : fmt::format("http://{}:{}/", notebook_host, spec.notebook_host_port)},
       {"token_file", dir_.notebookToken()}};
   status["state_dir"] = dir_.root();
   return status;
@@ -296,11 +348,26 @@ void Daemon::finishShutdownIfDone() {
   // Launches still under way would leave containers behind: wait for them
   // to report, be killed and be gone.
   if (scheduler_ && !scheduler_->idle()) return;
+  // Mesos: every task is gone; only `down` removes the framework itself.
+  if (mesos_ && !teardown_done_) {
+    if (teardown_started_) return;
+    teardown_started_ = true;
+    mesos_->teardown([this](Status torn) {
+      if (!torn) teardown_problem_ = "mesos TEARDOWN: " + torn.message();
+      teardown_done_ = true;
+      finishShutdownIfDone();
+    });
+    return;
+  }
   std::vector<std::string> problems;
   if (network_) {
     if (auto s = network::removeBlackholeRoute(network_->subnet); !s) problems.push_back(s.message());
     if (auto s = network::removeEmptyCniChains(); !s) problems.push_back(s.message());
   }
+  if (policies_) {
+    if (auto s = policies_->removeAll(); !s) problems.push_back(s.message());
+  }
+  if (!teardown_problem_.empty()) problems.push_back(teardown_problem_);
   nlohmann::json body{{"down", true}, {"problems", problems}};
   for (auto& waiter : shutdown_waiters_) waiter.send(api::jsonResponse(body));
   shutdown_waiters_.clear();

@@ -17,8 +17,10 @@
 #include "api/server.h"
 #include "core/desired_state.h"
 #include "core/scheduler.h"
+#include "daemon/policy_manager.h"
 #include "daemon/state_dir.h"
 #include "local/local_backend.h"
+#include "mesos/mesos_backend.h"
 #include "network/attacher.h"
 #include "network/calico_network.h"
 
@@ -40,10 +42,13 @@ class Daemon {
 
  private:
   friend class Routes;
+  friend class PolicyRoutes;
 
   Status applySpec(const std::string& yaml_text, const std::string& file_name);
   Status preflight(const core::ClusterSpec& spec);
   Status startBackend(const core::ClusterSpec& spec);
+  Status startMesosBackend(const core::ClusterSpec& spec);
+  Status startLocalBackend(const core::ClusterSpec& spec);
   core::NodeFiles nodeFiles() const;
   nlohmann::json statusJson() const;
   nlohmann::json nodeJson(const core::NodeView& node) const;
@@ -55,6 +60,9 @@ class Daemon {
   Status prepareNodeFiles();
   void writeHostsInventory();
   void listenOnClusterNetwork();
+  // Firewall policies (defined in policy_routes.cc).
+  PolicyTopology policyTopology(const std::vector<core::NodeSpec>* desired = nullptr) const;
+  void refreshPolicies();
 
   DaemonOptions options_;
   StateDir dir_;
@@ -66,8 +74,14 @@ class Daemon {
 
   std::optional<network::CalicoNetwork> network_;
   std::unique_ptr<network::Attacher> attacher_;
-  std::unique_ptr<local::LocalBackend> backend_;
+  std::unique_ptr<core::Backend> backend_;
+  local::LocalBackend* local_ = nullptr;    // backend_ when it is the local one
+  mesos::MesosBackend* mesos_ = nullptr;    // backend_ when it is the Mesos one
+  bool teardown_started_ = false;           // mesos: TEARDOWN sent by `coral down`
+  bool teardown_done_ = false;
+  std::string teardown_problem_;
   std::unique_ptr<core::Scheduler> scheduler_;
+  std::unique_ptr<PolicyManager> policies_;
   std::unique_ptr<api::Server> server_;
   std::vector<std::shared_ptr<api::EventStream>> event_streams_;
 

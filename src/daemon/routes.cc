@@ -157,12 +157,19 @@ void Routes::install(Daemon& d, api::Router& router) {
       }
       tail = *parsed;
     }
+    if (!d.local_) {
+      return res.send(api::jsonError(
+          501, "not_implemented",
+          fmt::format("logs are not available on the {} backend yet; read the task's stdout/stderr "
+                      "in the Mesos agent sandbox (Mesos web UI, task {})",
+                      d.backend_ ? d.backend_->kind() : d.options_.backend, node->instance_id)));
+    }
     if (node->instance_id.empty()) {
       return res.send(api::jsonError(
           409, "conflict", fmt::format("node {} is {} and has no container yet; retry once it runs", name, node->state)));
     }
     boost::asio::post(d.blocking_, [&d, res, name, id = node->instance_id, tail] {
-      auto logs = d.backend_->docker().logs(id, tail);
+      auto logs = d.local_->docker().logs(id, tail);
       if (!logs) return res.send(api::jsonError(502, "docker", logs.message()));
       res.send(api::jsonResponse({{"node", name}, {"lines", splitLines(*logs)}}));
     });
@@ -210,6 +217,8 @@ void Routes::install(Daemon& d, api::Router& router) {
   router.add("POST", "/v1/shutdown", [&d](const api::Request&, api::Responder res) {
     d.beginShutdown(res);
   });
+
+  installPolicyRoutes(d, router);
 }
 
 }  // namespace coral::daemon

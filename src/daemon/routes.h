@@ -9,6 +9,9 @@ namespace coral::daemon {
 
 class Daemon;
 
+// The firewall policy endpoints (policy_routes.cc).
+void installPolicyRoutes(Daemon& daemon, api::Router& router);
+
 class Routes {
  public:
   static void install(Daemon& daemon, api::Router& router);

@@ -384,14 +384,24 @@ def logs(name, tail=100):
     return Logs(body.get("lines", []), node=body.get("node", name))
 
 
-def events(timeout=None):
-    """Yields the cluster's events (GET /v1/events, Server-Sent Events) as Event dicts.
+def events(timeout=None, since=None):
+    """The cluster's events (GET /v1/events, Server-Sent Events), as an iterator of Event dicts.
 
-    Runs until the daemon ends the stream, or forever; stop it with
+    The stream is opened by this call, so every event that happens after it
+    returns is seen: subscribe first, then act, then iterate. `since` (a
+    sequence number, e.g. 0) first replays the recent events after it.
+    Iterates until the daemon ends the stream, or forever; stop it with
     `break` or by interrupting the cell. `timeout` (seconds) bounds the wait
     for each piece of data; None waits as long as it takes.
     """
-    resp = _open("GET", "/v1/events", timeout=timeout, accept="text/event-stream")
+    path = "/v1/events"
+    if since is not None:
+        path += f"?since={int(since)}"
+    resp = _open("GET", path, timeout=timeout, accept="text/event-stream")
+    return _read_events(resp, timeout)
+
+
+def _read_events(resp, timeout):
     try:
         name, data, last_id = "", [], None
         while True:

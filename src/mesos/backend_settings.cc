@@ -1,0 +1,84 @@
+#include "mesos/backend_settings.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "os/atomic_file.h"
+
+namespace coral::mesos {
+
+Status BackendSettings::validate() const {
+  auto options = backendOptions(*this);
+  if (!options) return options.error();
+  if (auto spec = parseMasterSpec(master); !spec) return makeError("--master: " + spec.message());
+  if (principal && !secretFile.empty()) {
+    if (auto credentials = loadCredentials(*principal, secretFile); !credentials)
+      return credentials.error();
+  }
+  if (!principal && !secretFile.empty())
+    return makeError("--secret-file needs --principal (the secret authenticates a principal)");
+  return okStatus();
+}
+
+std::string settingsPath(const std::string& stateDir) { return stateDir + "/mesos.json"; }
+
+Status saveSettings(const std::string& stateDir, const BackendSettings& s) {
+  nlohmann::json doc{{"master", s.master},
+                     {"containerizer", s.containerizer},
+                     {"content_type", s.contentType},
+                     {"role", s.role},
+                     {"user", s.user},
+                     {"secret_file", s.secretFile},
+                     {"failover_timeout", s.failoverTimeoutSeconds}};
+  doc["principal"] = s.principal ? nlohmann::json(*s.principal) : nlohmann::json(nullptr);
+  if (auto made = os::makeDirectories(stateDir, 0700); !made) return made;
+  return os::writeFileAtomically(settingsPath(stateDir), doc.dump(2) + "\n", 0600);
+}
+
+Result<BackendSettings> loadSettings(const std::string& stateDir) {
+  const std::string path = settingsPath(stateDir);
+  if (!std::filesystem::exists(path))
+    return makeError(path + " is missing: start the cluster with `coral up --backend mesos --master URL`");
+  auto text = os::readFile(path);
+  if (!text) return text.error();
+  auto doc = nlohmann::json::parse(*text, nullptr, false);
+  if (!doc.is_object()) return makeError(path + " is not a JSON object");
+  BackendSettings s;
+  try {
+    s.master = doc.value("master", "");
+    s.containerizer = doc.value("containerizer", s.containerizer);
+    s.contentType = doc.value("content_type", s.contentType);
+    s.role = doc.value("role", s.role);
+    s.user = doc.value("user", s.user);
+    s.secretFile = doc.value("secret_file", "");
+    s.failoverTimeoutSeconds = doc.value("failover_timeout", s.failoverTimeoutSeconds);
+    if (doc.contains("principal") && doc["principal"].is_string())
+      s.principal = doc["principal"].get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    return makeError(path + ": " + e.what());
+  }
+  if (s.master.empty()) return makeError(path + " names no master");
+  return s;
+}
+
+Result<MesosBackendOptions> backendOptions(const BackendSettings& s) {
+  MesosBackendOptions options;
+  options.master = s.master;
+  auto containerizer = parseContainerizer(s.containerizer);
+  if (!containerizer) return containerizer.error();
+  options.containerizer = *containerizer;
+  auto contentType = parseContentTypeFlag(s.contentType);
+  if (!contentType) return contentType.error();
+  options.contentType = *contentType;
+  if (s.role.empty()) return makeError("--role is empty");
+  options.roles = {s.role};
+  options.user = s.user;
+  if (!(s.failoverTimeoutSeconds > 0))
+    return makeError("--failover-timeout must be positive (0 kills the tasks on every disconnect)");
+  options.failoverTimeoutSeconds = s.failoverTimeoutSeconds;
+  options.principal = s.principal;
+  options.secretFile = s.secretFile;
+  return options;
+}
+
+}  // namespace coral::mesos
