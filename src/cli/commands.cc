@@ -15,30 +15,11 @@
 namespace coral::cli {
 namespace {
 
-std::optional<api::Client> requireDaemon(const CommonOptions& options) {
-  daemon::StateDir dir(options.stateDir());
-  auto client = connectDaemon(dir);
-  if (!client) {
-    std::cerr << fmt::format(
-        "coral: no Coral daemon answers for {} (is the cluster up? run `coral up`, or pass "
-        "--state-dir / --cluster)\n",
-        dir.root());
-  }
-  return client;
+std::optional<api::Client> daemonFor(const CommonOptions& options) {
+  return requireDaemon(daemon::StateDir(options.stateDir()));
 }
 
-// Prints the API's error and returns the exit code; 0 for a 2xx answer.
-int check(const Result<api::Response>& answer) {
-  if (!answer) {
-    std::cerr << "coral: " << answer.message() << "\n";
-    return 1;
-  }
-  if (answer->status >= 300) {
-    std::cerr << "coral: " << api::errorMessage(*answer) << "\n";
-    return 1;
-  }
-  return 0;
-}
+int check(const Result<api::Response>& answer) { return reportApiFailure(answer); }
 
 void printTable(const nlohmann::json& status) {
   std::cout << fmt::format("cluster {}  backend {}  network {} ({} plugin, {})\n",
@@ -67,7 +48,7 @@ std::string CommonOptions::stateDir() const {
 }
 
 int runStatus(const CommonOptions& options, const std::string& output) {
-  auto client = requireDaemon(options);
+  auto client = daemonFor(options);
   if (!client) return 1;
   auto answer = client->request("GET", "/v1/cluster");
   if (int rc = check(answer)) return rc;
@@ -89,7 +70,7 @@ int runDown(const CommonOptions& options, bool keep_state) {
   // A daemon that crashed left its containers behind: a fresh one adopts
   // them, so that down removes them too.
   bool started = false;
-  auto client = ensureDaemon(dir, "local", &started);
+  auto client = ensureDaemon(dir, "local", &started, /*resume=*/false);
   if (!client) {
     std::cerr << "coral: " << client.message() << "\n";
     return 1;
@@ -119,7 +100,7 @@ int runDown(const CommonOptions& options, bool keep_state) {
 }
 
 int runScale(const CommonOptions& options, int workers) {
-  auto client = requireDaemon(options);
+  auto client = daemonFor(options);
   if (!client) return 1;
   if (int rc = check(client->request("POST", "/v1/nodes", nlohmann::json{{"workers", workers}}.dump()))) return rc;
   std::cout << fmt::format("coral: scaling to {} workers (watch with `coral status`)\n", workers);
@@ -127,7 +108,7 @@ int runScale(const CommonOptions& options, int workers) {
 }
 
 int runRestart(const CommonOptions& options, const std::string& node) {
-  auto client = requireDaemon(options);
+  auto client = daemonFor(options);
   if (!client) return 1;
   if (int rc = check(client->request("POST", "/v1/nodes/" + node + "/restart"))) return rc;
   std::cout << fmt::format("coral: restarting {}\n", node);
@@ -135,7 +116,7 @@ int runRestart(const CommonOptions& options, const std::string& node) {
 }
 
 int runLogs(const CommonOptions& options, const std::string& node, int tail) {
-  auto client = requireDaemon(options);
+  auto client = daemonFor(options);
   if (!client) return 1;
   auto answer = client->request("GET", fmt::format("/v1/nodes/{}/logs?tail={}", node, tail));
   if (int rc = check(answer)) return rc;
@@ -146,7 +127,7 @@ int runLogs(const CommonOptions& options, const std::string& node, int tail) {
 }
 
 int runEvents(const CommonOptions& options) {
-  auto client = requireDaemon(options);
+  auto client = daemonFor(options);
   if (!client) return 1;
   auto streamed = client->streamEvents("/v1/events", [](const std::string&, const std::string& data) {
     std::cout << data << "\n" << std::flush;
@@ -159,11 +140,12 @@ int runEvents(const CommonOptions& options) {
   return 0;
 }
 
-int runDaemon(const std::string& state_dir, const std::string& backend) {
+int runDaemon(const std::string& state_dir, const std::string& backend, bool resume) {
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   daemon::DaemonOptions options;
   options.state_dir = state_dir;
   options.backend = backend;
+  options.resume = resume;
   // A state dir set up by `up --backend mesos` stays on Mesos, also when
   // `down` restarts a crashed daemon.
   if (std::filesystem::exists(mesos::settingsPath(state_dir))) options.backend = "mesos";

@@ -35,6 +35,6 @@ int runScale(const CommonOptions& options, int workers);
 int runRestart(const CommonOptions& options, const std::string& node);
 int runLogs(const CommonOptions& options, const std::string& node, int tail);
 int runEvents(const CommonOptions& options);
-int runDaemon(const std::string& state_dir, const std::string& backend);
+int runDaemon(const std::string& state_dir, const std::string& backend, bool resume);
 
 }  // namespace coral::cli

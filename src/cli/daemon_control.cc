@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -37,6 +38,29 @@ std::optional<api::Client> connectDaemon(const daemon::StateDir& dir) {
   return client;
 }
 
+std::optional<api::Client> requireDaemon(const daemon::StateDir& dir) {
+  auto client = connectDaemon(dir);
+  if (!client) {
+    std::cerr << fmt::format(
+        "coral: no Coral daemon answers for {} (is the cluster up? run `coral up`, or pass "
+        "--state-dir / --cluster)\n",
+        dir.root());
+  }
+  return client;
+}
+
+int reportApiFailure(const Result<api::Response>& answer) {
+  if (!answer) {
+    std::cerr << "coral: " << answer.message() << "\n";
+    return 1;
+  }
+  if (answer->status >= 300) {
+    std::cerr << "coral: " << api::errorMessage(*answer) << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 std::string daemonLogTail(const daemon::StateDir& dir, int lines) {
   std::ifstream in(dir.log());
   std::deque<std::string> last;
@@ -51,7 +75,7 @@ std::string daemonLogTail(const daemon::StateDir& dir, int lines) {
 }
 
 Result<api::Client> ensureDaemon(const daemon::StateDir& dir, const std::string& backend,
-                                 bool* started) {
+                                 bool* started, bool resume) {
   *started = false;
   if (auto client = connectDaemon(dir)) return *client;
   if (auto created = dir.create(); !created) return created.error();
@@ -74,7 +98,7 @@ Result<api::Client> ensureDaemon(const daemon::StateDir& dir, const std::string&
     if (null >= 0) ::dup2(null, 0);
     std::string state = dir.root();
     ::execl(self, self, "daemon", "--state-dir", state.c_str(), "--backend", backend.c_str(),
-            static_cast<char*>(nullptr));
+            resume ? static_cast<char*>(nullptr) : "--no-resume", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   *started = true;

@@ -78,6 +78,8 @@ int main(int argc, char** argv) {
   daemon_cmd->group("");  // internal: not listed in --help
   daemon_cmd->add_option("--state-dir", daemon_dir)->required();
   daemon_cmd->add_option("--backend", daemon_backend);
+  bool no_resume = false;
+  daemon_cmd->add_flag("--no-resume", no_resume, "adopt running nodes but launch nothing");
 
   PolicyOptions policy;
   auto* policy_cmd = addPolicyCommand(app, policy);
@@ -92,6 +94,6 @@ int main(int argc, char** argv) {
   if (*logs_cmd) return runLogs(common, node, tail);
   if (*events_cmd) return runEvents(common);
   if (*policy_cmd) return runPolicy(policy, policy_cmd);
-  if (*daemon_cmd) return runDaemon(daemon_dir, daemon_backend);
+  if (*daemon_cmd) return runDaemon(daemon_dir, daemon_backend, !no_resume);
   return 2;
 }

@@ -17,28 +17,10 @@ namespace coral::cli {
 namespace {
 
 std::optional<api::Client> connect(const CommonOptions& options) {
-  daemon::StateDir dir(options.stateDir());
-  auto client = connectDaemon(dir);
-  if (!client) {
-    std::cerr << fmt::format(
-        "coral: no Coral daemon answers for {} (is the cluster up? run `coral up`, or pass "
-        "--state-dir / --cluster)\n",
-        dir.root());
-  }
-  return client;
+  return requireDaemon(daemon::StateDir(options.stateDir()));
 }
 
-int failed(const Result<api::Response>& answer) {
-  if (!answer) {
-    std::cerr << "coral: " << answer.message() << "\n";
-    return 1;
-  }
-  if (answer->status >= 300) {
-    std::cerr << "coral: " << api::errorMessage(*answer) << "\n";
-    return 1;
-  }
-  return 0;
-}
+int failed(const Result<api::Response>& answer) { return reportApiFailure(answer); }
 
 std::string describeTargets(const nlohmann::json& policy) {
   if (policy.contains("host-port")) return fmt::format("host-port {}", policy["host-port"].dump());

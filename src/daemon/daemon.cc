@@ -181,11 +181,14 @@ Status Daemon::applySpec(const std::string& yaml_text, const std::string& file_n
           current.network.name, current.network.subnet, spec->network.name, spec->network.subnet));
     }
   } else {
-    if (auto ok = preflight(*spec); !ok) return ok;
+    if (options_.resume) {
+      if (auto ok = preflight(*spec); !ok) return ok;
+    }
     if (auto started = startBackend(*spec); !started) return started;
   }
   if (auto saved = os::writeFileAtomically(dir_.spec(), yaml_text, 0600); !saved) return saved;
-  scheduler_->setDesired(*spec, core::desiredNodes(*spec, nodeFiles()));
+  scheduler_->setDesired(*spec, options_.resume ? core::desiredNodes(*spec, nodeFiles())
+                                                : std::vector<core::NodeSpec>{});
   return policies_->replaceSpecPolicies(std::move(*spec_policies), policyTopology());
 }
 

@@ -31,6 +31,9 @@ struct DaemonOptions {
   std::string backend = "local";
   std::string docker_socket = "/var/run/docker.sock";
   std::string cni_config_dir = "/etc/cni/net.d";
+  // False for a daemon started only to take the cluster down: it adopts what
+  // runs but launches nothing.
+  bool resume = true;
 };
 
 class Daemon {

@@ -18,6 +18,9 @@ namespace {
 constexpr auto kReofferDelay = std::chrono::seconds(2);
 // The other nodes wait at most this long for the slow node's container start.
 constexpr auto kHeadStartLimit = std::chrono::seconds(3);
+// Docker's --cpus is a cap, not a reservation: the sum of the nodes' caps may
+// exceed the cores, up to this factor, before a node waits for room.
+constexpr double kCpuOvercommit = 2.0;
 
 }  // namespace
 
@@ -114,7 +117,7 @@ void LocalBackend::offerNow() {
     offer.id = "local-" + std::to_string(++offer_counter_);
     offer.agent_id = "local";
     offer.hostname = host.hostname;
-    offer.cpus = host.cpus;
+    offer.cpus = host.cpus * kCpuOvercommit;
     offer.mem_mb = host.mem_mb;
     for (const auto& [node, used] : allocated_) {
       offer.cpus -= used.first;
