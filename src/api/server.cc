@@ -383,7 +383,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     bool is_public = auth.public_paths.count(request.path) > 0 ||
                      (!match.pattern.empty() && auth.public_paths.count(match.pattern) > 0);
     if (!is_public) {
-      if (auto denied = checkAuth(request.header("authorization"))) {
+      if (auto denied = checkAuth(request.header("authorization"), match.pattern)) {
         responder.send(std::move(*denied));
         return;
       }
@@ -424,8 +424,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
   }
 
-  // nullopt when authorized, else the 401 to send.
-  std::optional<Response> checkAuth(const std::string& authorization) const {
+  // nullopt when authorized, else the 401 (or 403 for a scoped token) to send.
+  std::optional<Response> checkAuth(const std::string& authorization,
+                                    const std::string& pattern) const {
     std::string value = trim(authorization);
     if (value.empty()) {
       Response r = jsonError(401, "unauthorized",
@@ -439,14 +440,21 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       token = trim(value.substr(7));
     }
     const std::string& expected = shared_->auth.bearer_token;
-    if (token.empty() || expected.empty() || !constantTimeEquals(token, expected)) {
-      Response r = jsonError(401, "unauthorized",
-                             "the bearer token was not accepted; send `Authorization: Bearer "
-                             "<token>` with the token of the running Coral cluster");
-      r.headers["WWW-Authenticate"] = "Bearer realm=\"coral\", error=\"invalid_token\"";
-      return r;
+    if (!token.empty() && !expected.empty() && constantTimeEquals(token, expected)) {
+      return std::nullopt;
     }
-    return std::nullopt;
+    for (const auto& [scoped, patterns] : shared_->auth.scoped_tokens) {
+      if (token.empty() || scoped.empty() || !constantTimeEquals(token, scoped)) continue;
+      if (!pattern.empty() && patterns.count(pattern)) return std::nullopt;
+      return jsonError(403, "forbidden",
+                       "this token only lets cluster nodes read their files; use the cluster's "
+                       "API token (api-token in the state dir) for the rest of the API");
+    }
+    Response r = jsonError(401, "unauthorized",
+                           "the bearer token was not accepted; send `Authorization: Bearer "
+                           "<token>` with the token of the running Coral cluster");
+    r.headers["WWW-Authenticate"] = "Bearer realm=\"coral\", error=\"invalid_token\"";
+    return r;
   }
 
   // ---- responses ----

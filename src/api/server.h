@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -103,6 +104,9 @@ struct AuthPolicy {
   std::string bearer_token;
   // Exact request paths (e.g. "/healthz") or route patterns that need no token.
   std::set<std::string> public_paths;
+  // Narrower tokens, each good for the listed route patterns only (the
+  // cluster's nodes read their files with one); elsewhere they get 403.
+  std::map<std::string, std::set<std::string>> scoped_tokens;
 };
 
 struct ServerOptions {

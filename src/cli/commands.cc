@@ -70,7 +70,7 @@ int runDown(const CommonOptions& options, bool keep_state) {
   // A daemon that crashed left its containers behind: a fresh one adopts
   // them, so that down removes them too.
   bool started = false;
-  auto client = ensureDaemon(dir, "local", &started, /*resume=*/false);
+  auto client = ensureDaemon(dir, recordedBackend(dir), &started, /*resume=*/false);
   if (!client) {
     std::cerr << "coral: " << client.message() << "\n";
     return 1;

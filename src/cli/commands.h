@@ -26,6 +26,7 @@ struct UpOptions {
   std::string principal;
   std::string secret_file;
   double failover_timeout = 604800;
+  std::string api_address;
 };
 
 int runUp(const UpOptions& options);

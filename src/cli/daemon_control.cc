@@ -6,12 +6,14 @@
 #include <unistd.h>
 
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "mesos/backend_settings.h"
 #include "os/atomic_file.h"
 
 namespace coral::cli {
@@ -72,6 +74,10 @@ std::string daemonLogTail(const daemon::StateDir& dir, int lines) {
   std::string text;
   for (const auto& l : last) text += "    " + l + "\n";
   return text;
+}
+
+std::string recordedBackend(const daemon::StateDir& dir) {
+  return std::filesystem::exists(mesos::settingsPath(dir.root())) ? "mesos" : "local";
 }
 
 Result<api::Client> ensureDaemon(const daemon::StateDir& dir, const std::string& backend,

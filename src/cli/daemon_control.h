@@ -22,6 +22,10 @@ std::optional<api::Client> connectDaemon(const daemon::StateDir& dir);
 Result<api::Client> ensureDaemon(const daemon::StateDir& dir, const std::string& backend,
                                  bool* started, bool resume = true);
 
+// The backend the cluster of `dir` was brought up with: "mesos" when `up`
+// saved Mesos settings there, else "local".
+std::string recordedBackend(const daemon::StateDir& dir);
+
 // A client for the daemon of `dir`; nullopt after telling the user how to
 // bring the cluster up.
 std::optional<api::Client> requireDaemon(const daemon::StateDir& dir);

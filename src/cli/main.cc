@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
   up_cmd->add_option("--failover-timeout", up.failover_timeout,
                      "mesos: seconds the master keeps the tasks while Coral is away")
       ->capture_default_str();
+  up_cmd->add_option("--api-address", up.api_address,
+                     "mesos: IPv4[:port] where tasks reach Coral's API (default: this machine's "
+                     "address, port 7480)");
   up_cmd->add_flag("--attach", up.attach, "stay in the foreground showing node events");
   up_cmd->add_option("--timeout", up.timeout_seconds, "seconds to wait for readiness")->capture_default_str();
 

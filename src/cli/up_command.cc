@@ -114,6 +114,7 @@ int runUp(const UpOptions& options) {
       if (!options.principal.empty()) settings.principal = options.principal;
       settings.secretFile = options.secret_file;
       settings.failoverTimeoutSeconds = options.failover_timeout;
+      settings.apiAddress = options.api_address;
     }
     if (auto valid = settings.validate(); !valid) {
       std::cerr << "coral: " << valid.message() << "\n";

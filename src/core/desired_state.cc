@@ -30,10 +30,44 @@ std::string canonical(const NodeSpec& node) {
   return text;
 }
 
+std::string joined(const std::vector<std::string>& paths) {
+  std::string text;
+  for (const auto& path : paths) text += (text.empty() ? "" : " ") + path;
+  return text;
+}
+
 void addCommonFiles(NodeSpec& node, const NodeFiles& files) {
+  if (!files.fetch_url.empty()) {
+    node.env["CORAL_FILES_URL"] = files.fetch_url;
+    node.env["CORAL_FILES"] = joined(sharedNodeFiles());
+    node.env["CORAL_FILES_TOKEN"] = files.worker_token;
+    return;
+  }
   // Directories, not files: their contents are replaced atomically (rename),
   // which a bind-mounted single file would not see.
   if (!files.share_dir.empty()) node.files.push_back({files.share_dir, "/run/coral/share"});
+}
+
+void addNotebookFiles(NodeSpec& notebook, const NodeFiles& files) {
+  if (!files.fetch_url.empty()) {
+    std::vector<std::string> paths = sharedNodeFiles();
+    for (const auto& path : notebookNodeFiles()) paths.push_back(path);
+    notebook.env["CORAL_FILES"] = joined(paths);
+    notebook.env["CORAL_FILES_TOKEN"] = files.notebook_token_for_fetch;
+  } else {
+    // This order of mounts is part of the spec hash of existing clusters.
+    if (!files.notebook_token.empty()) {
+      notebook.files.insert(notebook.files.begin(),
+                            {files.notebook_token, "/run/coral/notebook-token"});
+    }
+    if (!files.notebook_dir.empty()) {
+      notebook.files.push_back({files.notebook_dir, "/run/coral/notebook"});
+    }
+  }
+  if (!files.fetch_url.empty() || !files.notebook_dir.empty()) {
+    notebook.env["CORAL_TOKEN_FILE"] = "/run/coral/notebook/api-token";
+    notebook.env["CORAL_SSH_KEY"] = "/run/coral/notebook/id_ed25519";
+  }
 }
 
 NodeSpec baseNode(const ClusterSpec& spec, const std::string& name, Role role, int index) {
@@ -52,6 +86,12 @@ NodeSpec baseNode(const ClusterSpec& spec, const std::string& name, Role role, i
 }
 
 }  // namespace
+
+std::vector<std::string> sharedNodeFiles() { return {"share/authorized_keys", "share/hosts"}; }
+
+std::vector<std::string> notebookNodeFiles() {
+  return {"notebook/id_ed25519", "notebook/id_ed25519.pub", "notebook/api-token", "notebook-token"};
+}
 
 std::string workerName(int index) { return "worker-" + std::to_string(index); }
 std::string notebookName() { return "notebook"; }
@@ -75,15 +115,8 @@ std::vector<NodeSpec> desiredNodes(const ClusterSpec& spec, const NodeFiles& fil
   notebook.cpus = spec.notebook_resources.cpus;
   notebook.mem_mb = spec.notebook_resources.mem_mb;
   notebook.ports.push_back({spec.notebook_host_port, kNotebookContainerPort});
-  if (!files.notebook_token.empty()) {
-    notebook.files.push_back({files.notebook_token, "/run/coral/notebook-token"});
-  }
   addCommonFiles(notebook, files);
-  if (!files.notebook_dir.empty()) {
-    notebook.files.push_back({files.notebook_dir, "/run/coral/notebook"});
-    notebook.env["CORAL_TOKEN_FILE"] = "/run/coral/notebook/api-token";
-    notebook.env["CORAL_SSH_KEY"] = "/run/coral/notebook/id_ed25519";
-  }
+  addNotebookFiles(notebook, files);
   if (!files.api_url.empty()) notebook.env["CORAL_API"] = files.api_url;
   notebook.ready_probe = HttpProbe{kNotebookContainerPort, "/api/kernelspecs", files.notebook_token};
   nodes.push_back(std::move(notebook));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/desired_state.h"
 #include "core/placement.h"
 
 namespace coral::core {
@@ -87,7 +88,10 @@ void Scheduler::onOffers(std::vector<Offer> offers) {
       backend_.decline(offer);
       continue;
     }
-    for (const auto& request : launches->second) pending_[request.node.name].placed = true;
+    for (const auto& request : launches->second) {
+      pending_[request.node.name].placed = true;
+      ++counters_.launches[roleName(request.node.role)];
+    }
     backend_.launch(offer, launches->second);
   }
   placement_misfits_ = plan.unplaced;
@@ -137,7 +141,16 @@ void Scheduler::onLaunchFailed(const std::string& node, int generation,
   step();
 }
 
+std::string Scheduler::roleOf(const std::string& node) const {
+  for (const auto& spec : desired_) {
+    if (spec.name == node) return roleName(spec.role);
+  }
+  // A node scaled away since: its name still tells its role.
+  return node == notebookName() ? roleName(Role::Notebook) : roleName(Role::Worker);
+}
+
 void Scheduler::recordFailure(const std::string& node) {
+  ++counters_.failures[roleOf(node)];
   Backoff& backoff = backoff_[node];
   ++backoff.failures;
   backoff.not_before = clock_() + backoffDelay(backoff.failures);

@@ -32,6 +32,12 @@ struct NodeView {
   std::vector<PortMapping> ports;
 };
 
+// Monotonic totals since the daemon started, for /metrics.
+struct SchedulerCounters {
+  std::map<std::string, uint64_t> launches;  // role → launches handed to the backend
+  std::map<std::string, uint64_t> failures;  // role → launches that failed or instances that died
+};
+
 struct NodeEvent {
   uint64_t sequence = 0;
   std::string node;
@@ -66,6 +72,7 @@ class Scheduler : public SchedulerEvents {
   // Recent node events, oldest first, after `after_sequence`.
   std::vector<NodeEvent> eventsAfter(uint64_t after_sequence) const;
   void setEventListener(std::function<void(const NodeEvent&)> listener);
+  const SchedulerCounters& counters() const { return counters_; }
 
   void step();
 
@@ -84,6 +91,7 @@ class Scheduler : public SchedulerEvents {
   };
 
   void recordFailure(const std::string& node);
+  std::string roleOf(const std::string& node) const;
   void publish(const std::string& node, const std::string& state, const std::string& message);
   void publishViewChanges();
 
@@ -107,6 +115,7 @@ class Scheduler : public SchedulerEvents {
   uint64_t next_sequence_ = 1;
   std::function<void(const NodeEvent&)> listener_;
   bool stepping_ = false;
+  SchedulerCounters counters_;
 };
 
 }  // namespace coral::core

@@ -30,6 +30,8 @@ constexpr auto kTickInterval = std::chrono::milliseconds(250);
 // Where nodes reach the management API: the gateway address of the cluster
 // network, which is on the host side of every node's veth.
 constexpr uint16_t kApiPort = 7480;
+// How long `down` waits for an unreachable Mesos master before it answers.
+constexpr auto kMesosDownPatience = std::chrono::seconds(30);
 
 }  // namespace
 
@@ -59,6 +61,12 @@ int Daemon::run() {
     spdlog::error("{}", notebook.message());
     return 1;
   }
+  auto node_token = ensureSecret(dir_.nodeToken());
+  if (!node_token) {
+    spdlog::error("{}", node_token.message());
+    return 1;
+  }
+  node_token_ = *node_token;
   if (auto files = prepareNodeFiles(); !files) {
     spdlog::error("{}", files.message());
     return 1;
@@ -66,8 +74,9 @@ int Daemon::run() {
 
   api::Router router;
   Routes::install(*this, router);
-  server_ = std::make_unique<api::Server>(loop_, std::move(router),
-                                          api::AuthPolicy{api_token_, {"/healthz"}});
+  api::AuthPolicy auth{api_token_, {"/healthz"}};
+  auth.scoped_tokens[node_token_] = {std::string(kSharedNodeFilesRoute)};
+  server_ = std::make_unique<api::Server>(loop_, std::move(router), std::move(auth));
   if (auto listening = server_->listenUnix(dir_.socket(), 0600); !listening) {
     spdlog::error("{}", listening.message());
     return 1;
@@ -109,8 +118,23 @@ void Daemon::tick() {
 }
 
 core::NodeFiles Daemon::nodeFiles() const {
-  std::string api_url = network_ ? fmt::format("http://{}:{}", network_->gateway, kApiPort) : "";
-  return core::NodeFiles{dir_.notebookToken(), dir_.shareDir(), dir_.notebookDir(), api_url};
+  if (options_.backend == "mesos") {
+    // Agents are other machines: nodes fetch the files over the API.
+    core::NodeFiles files;
+    files.api_url = node_api_url_;
+    if (!node_api_url_.empty()) {
+      files.fetch_url = node_api_url_ + "/v1/node-files";
+      files.worker_token = node_token_;
+      files.notebook_token_for_fetch = api_token_;
+    }
+    return files;
+  }
+  core::NodeFiles files;
+  files.notebook_token = dir_.notebookToken();
+  files.share_dir = dir_.shareDir();
+  files.notebook_dir = dir_.notebookDir();
+  if (network_) files.api_url = fmt::format("http://{}:{}", network_->gateway, kApiPort);
+  return files;
 }
 
 Status Daemon::prepareNodeFiles() {
@@ -230,6 +254,20 @@ Status Daemon::startMesosBackend(const core::ClusterSpec& spec) {
   options->stateDir = dir_.root();
   options->hostname = boost::asio::ip::host_name();
   options->gatewayImage = spec.worker_image;
+  auto api = mesos::parseApiAddress(settings->apiAddress, hostAddress());
+  if (!api) return api.error();
+  if (!api_on_network_) {
+    if (auto listening = server_->listenTcp(api->ip, api->port); !listening) {
+      return makeError(fmt::format(
+          "cannot serve the management API for the Mesos tasks on {}:{}: {}; choose another "
+          "address with `coral up --backend mesos --api-address IP:PORT`",
+          api->ip, api->port, listening.message()));
+    }
+    api_on_network_ = true;
+  }
+  node_api_url_ = fmt::format("http://{}:{}", api->ip, api->port);
+  options->webuiUrl = node_api_url_;
+  spdlog::info("management API for the tasks on {}", node_api_url_);
   auto backend = std::make_unique<mesos::MesosBackend>(loop_, std::move(*options));
   if (auto prepared = backend->prepare(); !prepared) return prepared;
   spdlog::info("mesos backend: master {}, {} containerizer, network {}", settings->master,
@@ -341,6 +379,7 @@ void Daemon::beginShutdown(api::Responder responder) {
   shutdown_waiters_.push_back(std::move(responder));
   if (!shutting_down_) {
     shutting_down_ = true;
+    shutdown_began_ = std::chrono::steady_clock::now();
     spdlog::info("taking the cluster down");
     if (scheduler_) scheduler_->setDesired(scheduler_->spec(), {});
   }
@@ -348,6 +387,7 @@ void Daemon::beginShutdown(api::Responder responder) {
 }
 
 void Daemon::finishShutdownIfDone() {
+  answerIfMesosUnreachable();
   // Launches still under way would leave containers behind: wait for them
   // to report, be killed and be gone.
   if (scheduler_ && !scheduler_->idle()) return;
@@ -376,6 +416,22 @@ void Daemon::finishShutdownIfDone() {
   shutdown_waiters_.clear();
   // Let the answers go out before the listeners close.
   boost::asio::post(loop_, [this] { stopServing(); });
+}
+
+void Daemon::answerIfMesosUnreachable() {
+  // Tasks can only be killed through a master. Without one, `down` must not
+  // hang: say so, and keep trying in the background (the daemon re-sends the
+  // kills and TEARDOWN once it is subscribed again, then exits).
+  if (!mesos_ || mesos_->subscribed() || shutdown_waiters_.empty()) return;
+  if (std::chrono::steady_clock::now() - shutdown_began_ < kMesosDownPatience) return;
+  const std::string message = fmt::format(
+      "the Mesos master cannot be reached ({}{}), so the tasks cannot be killed yet; the daemon "
+      "keeps trying and takes the cluster down as soon as a master answers (`coral status` shows "
+      "progress); check --master and the master's health",
+      mesos_->connectionState(), mesos_->fatalError().empty() ? "" : ": " + mesos_->fatalError());
+  spdlog::warn("down: {}", message);
+  for (auto& waiter : shutdown_waiters_) waiter.send(api::jsonError(503, "mesos_unreachable", message));
+  shutdown_waiters_.clear();
 }
 
 void Daemon::stopServing() {

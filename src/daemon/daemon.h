@@ -46,6 +46,7 @@ class Daemon {
  private:
   friend class Routes;
   friend class PolicyRoutes;
+  friend class NodeFileRoutes;
 
   Status applySpec(const std::string& yaml_text, const std::string& file_name);
   Status preflight(const core::ClusterSpec& spec);
@@ -58,6 +59,7 @@ class Daemon {
   void tick();
   void beginShutdown(api::Responder responder);
   void finishShutdownIfDone();
+  void answerIfMesosUnreachable();
   void stopServing();
   Status scaleWorkers(int workers);
   Status prepareNodeFiles();
@@ -74,6 +76,8 @@ class Daemon {
   boost::asio::signal_set signals_;
   boost::asio::thread_pool blocking_{2};  // API work that waits on Docker (logs)
   std::string api_token_;
+  std::string node_token_;
+  std::string node_api_url_;  // mesos: the API as tasks on the agents reach it
 
   std::optional<network::CalicoNetwork> network_;
   std::unique_ptr<network::Attacher> attacher_;
@@ -89,6 +93,7 @@ class Daemon {
   std::vector<std::shared_ptr<api::EventStream>> event_streams_;
 
   bool shutting_down_ = false;
+  std::chrono::steady_clock::time_point shutdown_began_;
   bool api_on_network_ = false;
   std::string hosts_written_;
   std::vector<api::Responder> shutdown_waiters_;

@@ -208,6 +208,23 @@ void Routes::install(Daemon& d, api::Router& router) {
     for (const auto& [state, count] : by_state) {
       text += fmt::format("coral_nodes{{state=\"{}\"}} {}\n", state, count);
     }
+    if (d.scheduler_) {
+      const auto& counters = d.scheduler_->counters();
+      auto counter = [&text](const char* name, const char* help,
+                             const std::map<std::string, uint64_t>& by_role) {
+        text += fmt::format("# HELP {} {}\n# TYPE {} counter\n", name, help, name);
+        // Both roles always appear, so that rate() sees a series from zero.
+        for (const char* role : {"notebook", "worker"}) {
+          auto found = by_role.find(role);
+          text += fmt::format("{}{{role=\"{}\"}} {}\n", name, role,
+                              found == by_role.end() ? 0 : found->second);
+        }
+      };
+      counter("coral_launches_total", "Node launches handed to the backend, by role.",
+              counters.launches);
+      counter("coral_failures_total", "Failed launches and failed nodes, by role.",
+              counters.failures);
+    }
     api::Response response;
     response.content_type = "text/plain; version=0.0.4";
     response.body = text;
@@ -219,6 +236,7 @@ void Routes::install(Daemon& d, api::Router& router) {
   });
 
   installPolicyRoutes(d, router);
+  installNodeFileRoutes(d, router);
 }
 
 }  // namespace coral::daemon

@@ -19,6 +19,8 @@ class StateDir {
   std::string socket() const { return root_ + "/api.sock"; }
   std::string apiToken() const { return root_ + "/api-token"; }
   std::string notebookToken() const { return root_ + "/notebook-token"; }
+  // Lets nodes on other machines read share/ over the API, and nothing else.
+  std::string nodeToken() const { return root_ + "/node-token"; }
   std::string log() const { return root_ + "/daemon.log"; }
   // Mounted into every node: the cluster's authorized_keys and hosts inventory.
   std::string shareDir() const { return root_ + "/share"; }

@@ -1,5 +1,7 @@
 #include "mesos/backend_settings.h"
 
+#include <boost/asio/ip/address_v4.hpp>
+#include <charconv>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -15,9 +17,39 @@ Status BackendSettings::validate() const {
     if (auto credentials = loadCredentials(*principal, secretFile); !credentials)
       return credentials.error();
   }
+  if (auto api = parseApiAddress(apiAddress, "127.0.0.1"); !api) return api.error();
   if (!principal && !secretFile.empty())
     return makeError("--secret-file needs --principal (the secret authenticates a principal)");
   return okStatus();
+}
+
+Result<ApiAddress> parseApiAddress(const std::string& text, const std::string& fallbackIp) {
+  ApiAddress address{fallbackIp, kDefaultApiPort};
+  if (text.empty()) return address;
+  std::string ip = text;
+  if (auto colon = text.rfind(':'); colon != std::string::npos) {
+    ip = text.substr(0, colon);
+    const std::string port = text.substr(colon + 1);
+    int value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value < 1 || value > 65535) {
+      return makeError("--api-address '" + text + "': the port must be a number from 1 to 65535");
+    }
+    address.port = static_cast<uint16_t>(value);
+  }
+  boost::system::error_code ec;
+  auto parsed = boost::asio::ip::make_address_v4(ip, ec);
+  if (ec) {
+    return makeError("--api-address '" + text +
+                     "': give this machine's IPv4 address as the agents' tasks reach it, e.g. "
+                     "10.0.0.2:7480");
+  }
+  if (parsed.is_unspecified()) {
+    return makeError("--api-address '" + text +
+                     "': 0.0.0.0 would expose the API on every interface; name one address");
+  }
+  address.ip = ip;
+  return address;
 }
 
 std::string settingsPath(const std::string& stateDir) { return stateDir + "/mesos.json"; }
@@ -29,7 +61,8 @@ Status saveSettings(const std::string& stateDir, const BackendSettings& s) {
                      {"role", s.role},
                      {"user", s.user},
                      {"secret_file", s.secretFile},
-                     {"failover_timeout", s.failoverTimeoutSeconds}};
+                     {"failover_timeout", s.failoverTimeoutSeconds},
+                     {"api_address", s.apiAddress}};
   doc["principal"] = s.principal ? nlohmann::json(*s.principal) : nlohmann::json(nullptr);
   if (auto made = os::makeDirectories(stateDir, 0700); !made) return made;
   return os::writeFileAtomically(settingsPath(stateDir), doc.dump(2) + "\n", 0600);
@@ -52,6 +85,7 @@ Result<BackendSettings> loadSettings(const std::string& stateDir) {
     s.user = doc.value("user", s.user);
     s.secretFile = doc.value("secret_file", "");
     s.failoverTimeoutSeconds = doc.value("failover_timeout", s.failoverTimeoutSeconds);
+    s.apiAddress = doc.value("api_address", "");
     if (doc.contains("principal") && doc["principal"].is_string())
       s.principal = doc["principal"].get<std::string>();
   } catch (const nlohmann::json::exception& e) {

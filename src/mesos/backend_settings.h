@@ -3,6 +3,7 @@
 // later restart of it, uses the same master, containerizer and identity.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,10 +22,22 @@ struct BackendSettings {
   std::optional<std::string> principal;  // --principal
   std::string secretFile;                // --secret-file
   double failoverTimeoutSeconds = 604800;  // --failover-timeout
+  // --api-address IPV4[:PORT]: where tasks on the agents reach Coral's
+  // management API (the notebook's CORAL_API, every node's files). Empty:
+  // this machine's address (the interface with the default route), port 7480.
+  std::string apiAddress;
 
   // Checks every value the way `up` must before starting anything.
   Status validate() const;
 };
+
+struct ApiAddress {
+  std::string ip;
+  uint16_t port = 0;
+};
+inline constexpr uint16_t kDefaultApiPort = 7480;
+// "10.0.0.2" or "10.0.0.2:7480"; `fallbackIp` stands in for an empty value.
+Result<ApiAddress> parseApiAddress(const std::string& text, const std::string& fallbackIp);
 
 std::string settingsPath(const std::string& stateDir);  // <stateDir>/mesos.json
 Status saveSettings(const std::string& stateDir, const BackendSettings& settings);

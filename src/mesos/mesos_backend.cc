@@ -110,6 +110,10 @@ Status MesosBackend::prepare() {
   config.principal = options_.principal;
   config.hostname = options_.hostname;
   config.webuiUrl = options_.webuiUrl;
+  // Partitioned agents then report TASK_UNREACHABLE (relaunched elsewhere at
+  // once) instead of TASK_LOST, and a task that comes back is reported again:
+  // the core sees two instances of the node and kills the older one.
+  config.extraCapabilities = {v1::FrameworkInfo::Capability::PARTITION_AWARE};
   auto info = buildFrameworkInfo(config);
   if (!info) return info.error();
 
@@ -545,7 +549,14 @@ void MesosBackend::launch(const core::Offer& offer,
     spec.containerizer = options_.containerizer;
     spec.image = node.image;
     spec.network = options_.network;
+    spec.hostname = node.hostname;
     spec.argv = node.command;
+    if (!node.files.empty()) {
+      // Agents are other machines: files reach nodes through the API instead
+      // (NodeFiles::fetch_url), so a host path here is a daemon bug.
+      spdlog::warn("mesos: node {} names host files, which agents do not have; ignoring them",
+                   node.name);
+    }
     for (const auto& [key, value] : node.env) spec.environment.emplace_back(key, value);
     spec.extraLabels = {{core::kLabelSpecHash, node.spec_hash},
                         {core::kLabelGeneration, std::to_string(request.generation)}};

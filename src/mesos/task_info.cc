@@ -120,6 +120,7 @@ Result<v1::TaskInfo> buildNodeTask(const NodeLaunchSpec& spec, OfferResources& o
   }
 
   auto* container = task.mutable_container();
+  if (!spec.hostname.empty()) container->set_hostname(spec.hostname);
   auto* network = container->add_network_infos();
   network->set_name(spec.network);
   addLabels(network->mutable_labels(), spec);

@@ -38,6 +38,7 @@ struct NodeLaunchSpec {
   Containerizer containerizer = Containerizer::kDocker;
   std::string image;
   std::string network;            // Docker network / CNI network name, e.g. "calico"
+  std::string hostname;           // ContainerInfo.hostname (both containerizers); empty: the agent's choice
   std::vector<std::string> argv;  // argv[0] is the program; empty = image default
   std::vector<std::pair<std::string, std::string>> environment;
   std::vector<std::pair<std::string, std::string>> extraLabels;

@@ -146,6 +146,37 @@ TEST_F(api_server, BearerTokenIsRequiredExceptOnPublicPaths) {
   EXPECT_EQ(raw.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << raw;
 }
 
+TEST_F(api_server, ScopedTokenOpensOnlyItsRoutes) {
+  Router router;
+  router.add("GET", "/v1/nodes", echoParams());
+  router.add("GET", "/v1/node-files/share/{file}", echoParams());
+  AuthPolicy auth{kToken, {}};
+  auth.scoped_tokens["node-token-123"] = {"/v1/node-files/share/{file}"};
+  startServer(std::move(router), auth);
+
+  auto r = tcpClient("node-token-123").request("GET", "/v1/node-files/share/hosts");
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(json::parse(r->body)["params"]["file"], "hosts");
+
+  r = tcpClient("node-token-123").request("GET", "/v1/nodes");
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(json::parse(r->body)["error"]["code"], "forbidden");
+  // Unknown paths stay hidden from it too.
+  r = tcpClient("node-token-123").request("GET", "/v1/secret-admin");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 403);
+
+  // The full token still opens everything, a wrong one nothing.
+  r = tcpClient().request("GET", "/v1/node-files/share/hosts");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  r = tcpClient("node-token-12").request("GET", "/v1/node-files/share/hosts");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 401);
+}
+
 TEST_F(api_server, EmptyConfiguredTokenLetsNobodyIn) {
   Router router;
   router.add("GET", "/v1/nodes", echoParams());

@@ -89,6 +89,30 @@ TEST_F(SchedulerTest, FailedNodeIsCleanedUpThenRelaunchedWithNextGeneration) {
   EXPECT_EQ(backend.launched[0].generation, 2);
 }
 
+TEST_F(SchedulerTest, CountsLaunchesAndFailuresByRole) {
+  bringUp();
+  std::vector<Instance> running;
+  for (const auto& l : backend.launched) running.push_back(report(l, Phase::Running));
+  EXPECT_EQ(scheduler.counters().launches.at("worker"), 3u);
+  EXPECT_EQ(scheduler.counters().launches.at("notebook"), 1u);
+  EXPECT_TRUE(scheduler.counters().failures.empty());
+
+  Instance failed = running[1];
+  ASSERT_EQ(failed.node.rfind("worker-", 0), 0u);
+  failed.phase = Phase::Failed;
+  scheduler.onInstance(failed);
+  scheduler.onInstance(failed);  // the same failure reported twice counts once
+  scheduler.onLaunchFailed("notebook", 2, "image missing");
+  EXPECT_EQ(scheduler.counters().failures.at("worker"), 1u);
+  EXPECT_EQ(scheduler.counters().failures.at("notebook"), 1u);
+
+  scheduler.onInstanceGone(failed.id);
+  now += std::chrono::seconds(2);
+  scheduler.step();
+  scheduler.onOffers({Offer{"o2", "local", "host", 8, 16384, {{8888, 8888}}}});
+  EXPECT_EQ(scheduler.counters().launches.at("worker"), 4u);
+}
+
 TEST_F(SchedulerTest, UnusableOfferIsDeclinedAndReasonShown) {
   scheduler.setDesired(defaultClusterSpec(), desiredNodes(defaultClusterSpec(), {}));
   scheduler.onOffers({Offer{"o1", "a", "host", 8, 16384, {}}});

@@ -496,11 +496,16 @@ TEST_F(ControlRoom, EventStreamCarriesARestartInOrder) {
                       10s, 50ms));
   ASSERT_FALSE(log->finished) << log->failure;
 
+  const double launches_before = metric("coral_launches_total{role=\"worker\"}");
+  ASSERT_GE(launches_before, 3) << "workers were launched before this test";
   auto restarted = call("POST", "/v1/nodes/worker-3/restart");
   ASSERT_TRUE(restarted.ok()) << restarted.message();
   ASSERT_EQ(restarted->status, 202) << restarted->body;
   ASSERT_TRUE(waitFor([&] { return log->finished.load(); }, 120s, 100ms)) << "no `running` event for worker-3";
   sse_thread_->join();
+  // The restart is one more worker launch, and not a failure.
+  EXPECT_EQ(metric("coral_launches_total{role=\"worker\"}"), launches_before + 1);
+  EXPECT_EQ(metric("coral_failures_total{role=\"worker\"}"), 0);
 
   std::lock_guard lock(log->mutex);
   EXPECT_TRUE(log->failure.empty()) << log->failure;

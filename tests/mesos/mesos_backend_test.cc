@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <tuple>
 
 #include "core/desired_state.h"
@@ -86,8 +87,18 @@ class MesosBackendTest : public ::testing::TestWithParam<Param> {
     backend = std::make_unique<MesosBackend>(io, options);
     scheduler = std::make_unique<core::Scheduler>(*backend, [] { return std::chrono::steady_clock::now(); });
     scheduler->start();
-    scheduler->setDesired(spec, core::desiredNodes(spec, core::NodeFiles{}));
+    scheduler->setDesired(spec, core::desiredNodes(spec, nodeFiles()));
     ASSERT_TRUE(runUntil([&] { return backend->subscribed(); })) << backend->fatalError();
+  }
+
+  // What the daemon gives nodes on agents: files fetched over the API.
+  static core::NodeFiles nodeFiles() {
+    core::NodeFiles files;
+    files.api_url = "http://scheduler.example:7480";
+    files.fetch_url = files.api_url + "/v1/node-files";
+    files.worker_token = "node-token";
+    files.notebook_token_for_fetch = "api-token";
+    return files;
   }
 
   void stopScheduler() {
@@ -185,6 +196,16 @@ TEST_P(MesosBackendTest, BringsUpThreeNodesOnThreeAgentsWithExactTaskInfos) {
     EXPECT_EQ(labelValue(task.labels(), core::kLabelGeneration), "1");
     EXPECT_FALSE(labelValue(task.labels(), core::kLabelSpecHash).empty());
     EXPECT_FALSE(task.command().shell());
+    // The cluster's files come over the API: no host path on the agent.
+    std::map<std::string, std::string> env;
+    for (const auto& variable : task.command().environment().variables())
+      env[variable.name()] = variable.value();
+    EXPECT_EQ(env["CORAL_FILES_URL"], "http://scheduler.example:7480/v1/node-files");
+    EXPECT_EQ(env["CORAL_FILES_TOKEN"], node == "notebook" ? "api-token" : "node-token");
+    EXPECT_EQ(env["CORAL_NODE"], node);
+    EXPECT_EQ(env.count("CORAL_API"), node == "notebook" ? 1u : 0u);
+    EXPECT_EQ(task.container().volumes_size(), 0);
+    EXPECT_EQ(task.container().hostname(), node == "notebook" ? "t-0" : "t-" + node.substr(7));
     const auto& container = task.container();
     ASSERT_EQ(container.network_infos_size(), 1);
     EXPECT_EQ(container.network_infos(0).name(), "calico");
@@ -271,6 +292,38 @@ TEST_P(MesosBackendTest, FailedTaskIsRelaunchedWithANewTaskId) {
   EXPECT_EQ(scheduler->node("worker-1")->generation, 2);
   EXPECT_EQ(scheduler->node("worker-1")->ip, "10.213.0.99");
   EXPECT_EQ(nodeTasks(), 4u);
+}
+
+TEST_P(MesosBackendTest, UnreachableTaskIsReplacedAndKilledIfItComesBack) {
+  bringUp();
+  auto info = master->lastFrameworkInfo();
+  ASSERT_TRUE(info);
+  bool partitionAware = false;
+  for (const auto& capability : info->capabilities())
+    partitionAware |= capability.type() == v1::FrameworkInfo::Capability::PARTITION_AWARE;
+  EXPECT_TRUE(partitionAware);
+
+  // The agent of worker-2 is partitioned: the master says UNREACHABLE (no uuid).
+  master->pushUpdate("worker-2.1", v1::TASK_UNREACHABLE, false);
+  ASSERT_TRUE(offerUntil([&] { return master->launchedTasks().count("worker-2.2") > 0; }));
+  master->pushUpdate("worker-2.2", v1::TASK_RUNNING, true, "10.213.0.98");
+  ASSERT_TRUE(runUntil([&] { return scheduler->converged(); }));
+
+  // The agent comes back with the old task still running: no twin survives.
+  auto killsOfOld = [&] {
+    int n = 0;
+    for (const auto& kill : master->callsOfType(Call::KILL))
+      n += kill.call.kill().task_id().value() == "worker-2.1";
+    return n;
+  };
+  const int killsBefore = killsOfOld();
+  master->pushUpdate("worker-2.1", v1::TASK_RUNNING, true, "10.213.0.11");
+  ASSERT_TRUE(runUntil([&] { return killsOfOld() > killsBefore; }));
+  ASSERT_TRUE(runUntil([&] { return scheduler->converged(); }));
+  EXPECT_EQ(scheduler->node("worker-2")->generation, 2);
+  EXPECT_EQ(scheduler->node("worker-2")->ip, "10.213.0.98");
+  for (const auto& kill : master->callsOfType(Call::KILL))
+    EXPECT_NE(kill.call.kill().task_id().value(), "worker-2.2") << "the replacement was killed";
 }
 
 TEST_P(MesosBackendTest, RestartedSchedulerReSubscribesReconcilesAndLaunchesNoTwins) {

@@ -1,0 +1,346 @@
+// The mesos backend end to end, without a Mesos cluster: the strict test
+// master runs in this process, and an emulated agent runs every task it is
+// given the way the Mesos Docker containerizer does (`docker run --net
+// <network> --hostname … -e … <image> <command>`), on a Docker bridge network
+// that stands in for Calico's Docker network. What it proves, and the protocol
+// tests cannot: nodes on "another machine" get the cluster's files (SSH keys,
+// hosts inventory, notebook token, API token) over the management API, the
+// notebook answers through the gateway task, and the notebook manages the
+// cluster from there: `coral.nodes()`, `coral.run()` over SSH by name, and a
+// scale that shows up in every node's /etc/hosts.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "../mesos/test_master.h"
+#include "cluster_harness.h"
+#include "os/atomic_file.h"
+
+namespace coral::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using mesos::testing::TestMaster;
+
+constexpr const char* kCluster = "mtest";
+constexpr const char* kNetwork = "coral-mtest";  // the Docker network the tasks join
+constexpr const char* kSubnet = "10.213.90.0/24";
+constexpr const char* kGateway = "10.213.90.1";
+constexpr int kApiPort = 17481;
+constexpr int kNotebookPort = 18890;
+constexpr const char* kAgentLabel = "coral-test-agent";  // on every container the agent starts
+
+os::ProcessOutput docker(const std::vector<std::string>& args, int timeout_seconds = 120) {
+  std::vector<std::string> argv{"/usr/bin/docker"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  os::ProcessOptions options;
+  options.timeout = std::chrono::seconds(timeout_seconds);
+  auto run = os::runProcess(argv, options);
+  if (!run) return os::ProcessOutput{127, "", run.message()};
+  return *run;
+}
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds limit,
+             std::chrono::milliseconds poll = 200ms) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(poll);
+  }
+  return true;
+}
+
+void removeAgentContainers() {
+  auto listed = docker({"ps", "-aq", "--filter", std::string("label=") + kAgentLabel});
+  std::vector<std::string> args{"rm", "-f"};
+  std::istringstream ids(listed.out);
+  for (std::string id; ids >> id;) args.push_back(id);
+  if (args.size() > 2) docker(args);
+}
+
+// Three agents of the test master, each running its tasks with Docker the way
+// the Mesos Docker containerizer would. Runs on its own thread, which alone
+// touches the master.
+class EmulatedAgents {
+ public:
+  EmulatedAgents() {
+    TestMaster::Options options;
+    // Slow enough that a `docker run` on the agent thread never looks like a lost master.
+    options.heartbeatPeriod = std::chrono::milliseconds(5000);
+    master_ = std::make_unique<TestMaster>(io_, options);
+    for (int i = 1; i <= 3; ++i) {
+      master_->addAgent("agent-" + std::to_string(i), 4, 4096,
+                        {{kNotebookPort, kNotebookPort}, {31000, 32000}});
+    }
+    endpoint_ = master_->endpoint().toString();
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~EmulatedAgents() {
+    stop_ = true;
+    thread_.join();
+    master_.reset();
+    removeAgentContainers();
+  }
+
+  std::string masterUrl() const { return "http://" + endpoint_; }
+  int tornDown() const { return teardowns_; }
+  std::vector<std::string> problems() {
+    std::lock_guard lock(mutex_);
+    return problems_;
+  }
+  // Container name of a running task by node name ("" when none).
+  std::string containerOf(const std::string& node) {
+    std::lock_guard lock(mutex_);
+    auto found = containers_.find(node);
+    return found == containers_.end() ? "" : found->second;
+  }
+
+ private:
+  void loop() {
+    auto last_offer = std::chrono::steady_clock::now() - 1s;
+    std::size_t kills_seen = 0;
+    while (!stop_) {
+      io_.restart();
+      io_.run_for(20ms);
+      if (!master_->subscribed()) continue;
+      for (const auto& [id, task] : master_->launchedTasks()) {
+        if (started_.insert(id).second) start(task);
+      }
+      auto kills = master_->callsOfType(mesos::v1::scheduler::Call::KILL);
+      for (; kills_seen < kills.size(); ++kills_seen) {
+        remove(kills[kills_seen].call.kill().task_id().value());
+      }
+      teardowns_ = static_cast<int>(master_->callsOfType(mesos::v1::scheduler::Call::TEARDOWN).size());
+      if (teardowns_ > 0 && !torn_) {
+        torn_ = true;
+        for (const auto& id : started_) remove(id);
+      }
+      // The master re-offers free resources; the scheduler suppresses when it needs none.
+      if (std::chrono::steady_clock::now() - last_offer > 300ms) {
+        master_->sendOffers();
+        last_offer = std::chrono::steady_clock::now();
+      }
+    }
+  }
+
+  static std::string containerName(const std::string& task_id) {
+    std::string name = "mesos-" + task_id;
+    for (char& c : name) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+    }
+    return name;
+  }
+
+  // What the Mesos Docker containerizer runs for a TaskInfo with
+  // ContainerInfo.type DOCKER and a command executor.
+  void start(const mesos::v1::TaskInfo& task) {
+    const std::string id = task.task_id().value();
+    const auto& container = task.container();
+    std::vector<std::string> args{"run", "-d", "--name", containerName(id), "--label",
+                                  std::string(kAgentLabel) + "=1"};
+    const bool user_network =
+        container.docker().network() == mesos::v1::ContainerInfo::DockerInfo::USER;
+    if (user_network) {
+      if (container.network_infos_size() != 1) {
+        fail(id + ": a USER network needs exactly one network_infos entry");
+        return;
+      }
+      args.push_back("--net=" + container.network_infos(0).name());
+    } else {
+      args.push_back("--net=host");
+    }
+    if (!container.hostname().empty()) args.push_back("--hostname=" + container.hostname());
+    for (const auto& resource : task.resources()) {
+      if (resource.name() == "cpus")
+        args.push_back(fmt::format("--cpu-shares={}", static_cast<int>(resource.scalar().value() * 1024)));
+      if (resource.name() == "mem")
+        args.push_back(fmt::format("--memory={}m", static_cast<int>(resource.scalar().value())));
+    }
+    for (const auto& variable : task.command().environment().variables())
+      args.push_back("-e" + variable.name() + "=" + variable.value());
+    for (const auto& parameter : container.docker().parameters())
+      args.push_back("--" + parameter.key() + "=" + parameter.value());
+    args.push_back(container.docker().image());
+    if (task.command().shell()) {
+      fail(id + ": shell commands are not what Coral sends");
+      return;
+    }
+    if (task.command().has_value()) args.push_back(task.command().value());
+    for (const auto& argument : task.command().arguments()) args.push_back(argument);
+
+    auto ran = docker(args);
+    if (ran.exit_code != 0) {
+      master_->pushUpdate(id, mesos::v1::TASK_FAILED, true);
+      fail(id + ": docker run failed: " + ran.err);
+      return;
+    }
+    std::string ip;
+    if (user_network) {
+      ip = trimmed(docker({"inspect", "-f",
+                           "{{(index .NetworkSettings.Networks \"" + container.network_infos(0).name() +
+                               "\").IPAddress}}",
+                           containerName(id)})
+                       .out);
+    }
+    master_->pushUpdate(id, mesos::v1::TASK_STARTING, true);
+    master_->pushUpdate(id, mesos::v1::TASK_RUNNING, true, ip);
+    std::string node;
+    for (const auto& label : task.labels().labels())
+      if (label.key() == "node" && id.find("-gateway.") == std::string::npos) node = label.value();
+    std::lock_guard lock(mutex_);
+    if (!node.empty()) containers_[node] = containerName(id);
+  }
+
+  void remove(const std::string& task_id) {
+    docker({"rm", "-f", containerName(task_id)});
+    std::lock_guard lock(mutex_);
+    std::erase_if(containers_, [&](const auto& entry) { return entry.second == containerName(task_id); });
+  }
+
+  void fail(const std::string& problem) {
+    std::lock_guard lock(mutex_);
+    problems_.push_back(problem);
+  }
+
+  boost::asio::io_context io_;
+  std::unique_ptr<TestMaster> master_;
+  std::string endpoint_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> teardowns_{0};
+  bool torn_ = false;
+  std::set<std::string> started_;
+  std::mutex mutex_;
+  std::map<std::string, std::string> containers_;  // node -> container
+  std::vector<std::string> problems_;
+};
+
+class MesosAgents : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    removeAgentContainers();
+    docker({"network", "rm", kNetwork});
+    auto created = docker({"network", "create", "--subnet", kSubnet, "--gateway", kGateway, kNetwork});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    state_dir_ = makeTempDir("coral-mesos-agents");
+    agents_ = std::make_unique<EmulatedAgents>();
+    spec_file_ = state_dir_ + ".yaml";
+    ASSERT_TRUE(writeText(spec_file_, fmt::format("cluster: {}\nworkers: 2\nnetwork:\n  name: {}\n"
+                                                  "  subnet: {}\nnotebook:\n  port: {}\n",
+                                                  kCluster, kNetwork, kSubnet, kNotebookPort)));
+  }
+
+  void TearDown() override {
+    // A daemon that `down` could not stop must not outlive the test.
+    const std::string lock = state_dir_ + "/daemon.lock";
+    if (std::filesystem::exists(lock)) {
+      auto pid = os::readFile(lock);
+      if (pid && std::atoi(pid->c_str()) > 0) ::kill(std::atoi(pid->c_str()), SIGKILL);
+    }
+    agents_.reset();
+    docker({"network", "rm", kNetwork});
+    std::filesystem::remove_all(state_dir_);
+    std::filesystem::remove(spec_file_);
+  }
+
+  os::ProcessOutput inContainer(const std::string& container, const std::string& script) {
+    return docker({"exec", container, "bash", "-c", script}, 60);
+  }
+
+  std::string state_dir_;
+  std::string spec_file_;
+  std::unique_ptr<EmulatedAgents> agents_;
+};
+
+TEST_F(MesosAgents, NodesOnAgentsFetchTheirFilesAndTheNotebookManagesTheCluster) {
+  auto up = coral({"up", "--backend", "mesos", "--master", agents_->masterUrl(), "--api-address",
+                   fmt::format("{}:{}", kGateway, kApiPort), "--state-dir", state_dir_, "-f",
+                   spec_file_, "--timeout", "180"});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  EXPECT_TRUE(agents_->problems().empty()) << agents_->problems().front();
+
+  auto status = clusterStatus(state_dir_);
+  ASSERT_TRUE(status) << status.message();
+  EXPECT_EQ((*status)["backend"], "mesos");
+  ASSERT_EQ((*status)["nodes"].size(), 3u) << status->dump(2);
+  std::set<std::string> hosts;
+  for (const auto& node : (*status)["nodes"]) {
+    EXPECT_EQ(node["state"], "running") << node.dump();
+    EXPECT_EQ(node["ip"].get<std::string>().rfind("10.213.90.", 0), 0u) << node.dump();
+    hosts.insert(node["host"].get<std::string>());
+  }
+  EXPECT_EQ(hosts.size(), 3u) << "one node per agent";
+
+  // The notebook fetched its token: Jupyter answers through the gateway task
+  // with it, and refuses without it.
+  auto token = os::readFile(state_dir_ + "/notebook-token");
+  ASSERT_TRUE(token);
+  const std::string url = fmt::format("http://127.0.0.1:{}/api/kernelspecs", kNotebookPort);
+  auto http = [](const std::string& target) {
+    auto run = os::runProcess({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time",
+                               "5", target});
+    return run ? trimmed(run->out) : "";
+  };
+  EXPECT_TRUE(waitFor([&] { return http(url + "?token=" + trimmed(*token)) == "200"; }, 90s))
+      << "the notebook never answered with its token through the gateway on port " << kNotebookPort;
+  EXPECT_EQ(http(url), "403");
+
+  const std::string notebook = agents_->containerOf("notebook");
+  const std::string worker = agents_->containerOf("worker-1");
+  ASSERT_FALSE(notebook.empty());
+  ASSERT_FALSE(worker.empty());
+
+  // The control room: the API over TCP, and ssh by name to every node (keys
+  // and the hosts inventory came over the API).
+  auto nodes = inContainer(notebook, "python3 -c 'import coral; print(len(coral.nodes()))'");
+  EXPECT_EQ(trimmed(nodes.out), "3") << nodes.err;
+  auto run = inContainer(notebook,
+                         "python3 -c 'import coral; r = coral.run(\"hostname\"); "
+                         "print(sorted((x[\"node\"], x[\"exit_code\"], x[\"stdout\"].strip()) for x in r))'");
+  EXPECT_EQ(trimmed(run.out),
+            "[('notebook', 0, 'mtest-0'), ('worker-1', 0, 'mtest-1'), ('worker-2', 0, 'mtest-2')]")
+      << run.err;
+
+  // A worker's token reads the shared files only, never the notebook's key.
+  const std::string fetch =
+      "curl -s -o /dev/null -w '%{http_code}' -H \"Authorization: Bearer $CORAL_FILES_TOKEN\" "
+      "\"$CORAL_FILES_URL/";
+  EXPECT_EQ(inContainer(worker, fetch + "share/hosts\"").out, "200");
+  EXPECT_EQ(inContainer(worker, fetch + "notebook/id_ed25519\"").out, "403");
+  EXPECT_EQ(inContainer(worker, "curl -s -o /dev/null -w '%{http_code}' \"$CORAL_FILES_URL/share/hosts\"").out,
+            "401");
+
+  // Scaling reaches every node's /etc/hosts through the API.
+  auto scaled = coral({"scale", "3", "--state-dir", state_dir_});
+  ASSERT_EQ(scaled.exit_code, 0) << scaled.out << scaled.err;
+  EXPECT_TRUE(waitFor(
+      [&] { return inContainer(worker, "grep -qw mtest-3 /etc/hosts").exit_code == 0; }, 60s))
+      << inContainer(worker, "cat /etc/hosts").out;
+  EXPECT_TRUE(waitFor(
+      [&] { return inContainer(notebook, "ssh -o BatchMode=yes mtest-3 hostname").out == "mtest-3\n"; },
+      60s));
+
+  auto down = coral({"down", "--state-dir", state_dir_});
+  EXPECT_EQ(down.exit_code, 0) << down.out << down.err;
+  EXPECT_EQ(agents_->tornDown(), 1);
+  EXPECT_TRUE(waitFor([&] { return agents_->containerOf("notebook").empty(); }, 10s));
+  EXPECT_EQ(trimmed(docker({"ps", "-aq", "--filter", std::string("label=") + kAgentLabel}).out), "");
+}
+
+}  // namespace
+}  // namespace coral::testing
