@@ -117,6 +117,11 @@ class EmulatedAgents {
     while (!stop_) {
       io_.restart();
       io_.run_for(20ms);
+      teardowns_ = static_cast<int>(master_->callsOfType(mesos::v1::scheduler::Call::TEARDOWN).size());
+      if (teardowns_ > 0 && !torn_) {
+        torn_ = true;
+        for (const auto& id : started_) remove(id);
+      }
       if (!master_->subscribed()) continue;
       for (const auto& [id, task] : master_->launchedTasks()) {
         if (started_.insert(id).second) start(task);
@@ -124,11 +129,6 @@ class EmulatedAgents {
       auto kills = master_->callsOfType(mesos::v1::scheduler::Call::KILL);
       for (; kills_seen < kills.size(); ++kills_seen) {
         remove(kills[kills_seen].call.kill().task_id().value());
-      }
-      teardowns_ = static_cast<int>(master_->callsOfType(mesos::v1::scheduler::Call::TEARDOWN).size());
-      if (teardowns_ > 0 && !torn_) {
-        torn_ = true;
-        for (const auto& id : started_) remove(id);
       }
       // The master re-offers free resources; the scheduler suppresses when it needs none.
       if (std::chrono::steady_clock::now() - last_offer > 300ms) {
@@ -309,12 +309,20 @@ TEST_F(MesosAgents, NodesOnAgentsFetchTheirFilesAndTheNotebookManagesTheCluster)
   // and the hosts inventory came over the API).
   auto nodes = inContainer(notebook, "python3 -c 'import coral; print(len(coral.nodes()))'");
   EXPECT_EQ(trimmed(nodes.out), "3") << nodes.err;
-  auto run = inContainer(notebook,
-                         "python3 -c 'import coral; r = coral.run(\"hostname\"); "
-                         "print(sorted((x[\"node\"], x[\"exit_code\"], x[\"stdout\"].strip()) for x in r))'");
-  EXPECT_EQ(trimmed(run.out),
-            "[('notebook', 0, 'mtest-0'), ('worker-1', 0, 'mtest-1'), ('worker-2', 0, 'mtest-2')]")
-      << run.err;
+  // The inventory reaches /etc/hosts within a few seconds of the last node's address.
+  const std::string expected =
+      "[('notebook', 0, 'mtest-0'), ('worker-1', 0, 'mtest-1'), ('worker-2', 0, 'mtest-2')]";
+  os::ProcessOutput run;
+  EXPECT_TRUE(waitFor(
+      [&] {
+        run = inContainer(notebook,
+                          "python3 -c 'import coral; r = coral.run(\"hostname\"); "
+                          "print(sorted((x[\"node\"], x[\"exit_code\"], x[\"stdout\"].strip()) for x in r)); "
+                          "print(r, file=__import__(\"sys\").stderr)'");
+        return trimmed(run.out) == expected;
+      },
+      30s, 1s))
+      << run.out << run.err << inContainer(notebook, "cat /etc/hosts").out;
 
   // A worker's token reads the shared files only, never the notebook's key.
   const std::string fetch =

@@ -69,7 +69,12 @@ TEST(Credentials, BasicAuthFromASecretFile) {
 }
 
 TEST(FrameworkIdStore, SaveLoadClear) {
-  const std::string dir = tempDir() + "/state/nested";
+  const std::string root = tempDir();
+  struct Cleanup {
+    std::string path;
+    ~Cleanup() { std::filesystem::remove_all(path); }
+  } cleanup{root};
+  const std::string dir = root + "/state/nested";
   FrameworkIdStore store(dir);
   auto empty = store.load();
   ASSERT_TRUE(empty.ok());
