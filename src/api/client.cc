@@ -108,7 +108,7 @@ Status connectStream(asio::io_context& ioc, Stream<tcp>& stream, const Endpoint&
   return okStatus();
 }
 
-http::request<http::string_body> makeRequest(const Endpoint& endpoint, const std::string& token,
+http::request<http::string_body> makeRequest(const Endpoint& endpoint, const std::string& authorization,
                                              const std::string& method, const std::string& target) {
   http::request<http::string_body> req;
   auto verb = http::string_to_verb(method);
@@ -127,7 +127,7 @@ http::request<http::string_body> makeRequest(const Endpoint& endpoint, const std
     req.set(http::field::host, fmt::format("{}:{}", endpoint.host, endpoint.port));
   }
   req.set(http::field::user_agent, "coral-client");
-  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+  if (!authorization.empty()) req.set(http::field::authorization, authorization);
   req.keep_alive(false);
   return req;
 }
@@ -321,7 +321,8 @@ Status readEvents(asio::io_context& ioc, Stream<Protocol>& stream,
 }  // namespace
 
 Client::Client(Endpoint endpoint, std::string bearer_token)
-    : endpoint_(std::move(endpoint)), token_(std::move(bearer_token)) {}
+    : endpoint_(std::move(endpoint)),
+      authorization_(bearer_token.empty() ? "" : "Bearer " + bearer_token) {}
 
 std::string Client::describe() const {
   if (!endpoint_.unix_path.empty()) return endpoint_.unix_path;
@@ -339,7 +340,7 @@ Result<Response> Client::request(const std::string& method, const std::string& t
                                  const std::string& body, std::chrono::milliseconds timeout) {
   asio::io_context ioc;
   auto deadline = Clock::now() + timeout;
-  auto req = makeRequest(endpoint_, token_, method, target);
+  auto req = makeRequest(endpoint_, authorization_, method, target);
   if (!body.empty()) {
     req.set(http::field::content_type, "application/json");
     req.body() = body;
@@ -363,7 +364,7 @@ Status Client::streamEvents(
     const std::function<bool(const std::string&, const std::string&)>& on_event) {
   asio::io_context ioc;
   auto deadline = Clock::now() + kStreamConnectTimeout;
-  auto req = makeRequest(endpoint_, token_, "GET", target);
+  auto req = makeRequest(endpoint_, authorization_, "GET", target);
   req.set(http::field::accept, "text/event-stream");
   req.set(http::field::cache_control, "no-cache");
   req.prepare_payload();

@@ -44,12 +44,16 @@ class Client {
   Status streamEvents(const std::string& target,
                       const std::function<bool(const std::string&, const std::string&)>& on_event);
 
+  // Replaces "Bearer <token>" with another Authorization value (e.g. "Basic …"
+  // for a Mesos agent).
+  void setAuthorization(std::string value) { authorization_ = std::move(value); }
+
   // The socket path, or "http://host:port", as used in messages.
   std::string describe() const;
 
  private:
   Endpoint endpoint_;
-  std::string token_;
+  std::string authorization_;  // the Authorization header; "" sends none
 };
 
 }  // namespace coral::api

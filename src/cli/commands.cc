@@ -120,7 +120,9 @@ int runLogs(const CommonOptions& options, const std::string& node, int tail) {
   if (!client) return 1;
   auto answer = client->request("GET", fmt::format("/v1/nodes/{}/logs?tail={}", node, tail));
   if (int rc = check(answer)) return rc;
-  for (const auto& line : nlohmann::json::parse(answer->body)["lines"]) {
+  // Named: a range-for over parse(...)["lines"] would iterate a destroyed temporary.
+  const auto body = nlohmann::json::parse(answer->body);
+  for (const auto& line : body.value("lines", nlohmann::json::array())) {
     std::cout << line.get<std::string>() << "\n";
   }
   return 0;

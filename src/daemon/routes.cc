@@ -9,6 +9,7 @@
 #include "api/server.h"
 #include "core/desired_state.h"
 #include "daemon/daemon.h"
+#include "mesos/sandbox_logs.h"
 
 namespace coral::daemon {
 namespace {
@@ -157,16 +158,36 @@ void Routes::install(Daemon& d, api::Router& router) {
       }
       tail = *parsed;
     }
-    if (!d.local_) {
-      return res.send(api::jsonError(
-          501, "not_implemented",
-          fmt::format("logs are not available on the {} backend yet; read the task's stdout/stderr "
-                      "in the Mesos agent sandbox (Mesos web UI, task {})",
-                      d.backend_ ? d.backend_->kind() : d.options_.backend, node->instance_id)));
-    }
     if (node->instance_id.empty()) {
       return res.send(api::jsonError(
           409, "conflict", fmt::format("node {} is {} and has no container yet; retry once it runs", name, node->state)));
+    }
+    if (d.mesos_) {
+      auto where = d.mesos_->sandboxOf(node->instance_id);
+      if (!where) {
+        return res.send(api::jsonError(
+            409, "conflict",
+            fmt::format("the agent of task {} is not known yet (no offer from it since the daemon "
+                        "started, or not subscribed); retry shortly",
+                        node->instance_id)));
+      }
+      boost::asio::post(d.blocking_, [res, name, where = *where, tail] {
+        auto output = mesos::readSandboxTail(where, tail);
+        if (!output) return res.send(api::jsonError(502, "mesos_agent", output.message()));
+        // The sandbox keeps the two streams apart; `lines` has stdout, then stderr.
+        std::vector<std::string> lines = output->stdoutLines;
+        lines.insert(lines.end(), output->stderrLines.begin(), output->stderrLines.end());
+        res.send(api::jsonResponse({{"node", name},
+                                    {"lines", lines},
+                                    {"stdout", output->stdoutLines},
+                                    {"stderr", output->stderrLines}}));
+      });
+      return;
+    }
+    if (!d.local_) {
+      return res.send(api::jsonError(501, "not_implemented",
+                                     fmt::format("logs are not available on the {} backend",
+                                                 d.backend_ ? d.backend_->kind() : d.options_.backend)));
     }
     boost::asio::post(d.blocking_, [&d, res, name, id = node->instance_id, tail] {
       auto logs = d.local_->docker().logs(id, tail);

@@ -91,6 +91,25 @@ std::optional<std::string> MesosBackend::frameworkId() const {
   return connection_ ? connection_->frameworkId() : std::nullopt;
 }
 
+std::optional<SandboxLocation> MesosBackend::sandboxOf(const std::string& taskId) const {
+  auto record = tasks_.find(taskId);
+  auto framework = frameworkId();
+  if (record == tasks_.end() || !framework) return std::nullopt;
+  SandboxLocation where;
+  if (auto url = agent_urls_.find(record->second.agentId); url != agent_urls_.end()) {
+    where.agentHost = url->second.host;
+    where.agentPort = url->second.port;
+  } else if (!record->second.host.empty()) {
+    where.agentHost = record->second.host;  // an adopted task: the agent's default port
+  } else {
+    return std::nullopt;
+  }
+  where.frameworkId = *framework;
+  where.executorId = record->second.executorId.empty() ? taskId : record->second.executorId;
+  where.authorization = authorization_;
+  return where;
+}
+
 std::optional<std::string> MesosBackend::gatewayTaskId() const {
   for (const auto& [id, record] : tasks_) {
     if (record.gateway && !terminal_.count(id)) return id;
@@ -125,6 +144,7 @@ Status MesosBackend::prepare() {
     auto credentials = loadCredentials(*options_.principal, options_.secretFile);
     if (!credentials) return credentials.error();
     connection.credentials = *credentials;
+    authorization_ = credentials->authorizationHeader();
   }
   connection.idStore.emplace(options_.stateDir);
   // Nothing is wanted until the core says so: subscribe suppressed.
@@ -281,6 +301,11 @@ void MesosBackend::onOffers(const v1::scheduler::Event::Offers& offers) {
   for (const auto& offer : offers.offers()) {
     const std::string& agent = offer.agent_id().value();
     agent_hosts_[agent] = offer.hostname();
+    if (offer.has_url() && offer.url().has_address()) {
+      const auto& address = offer.url().address();
+      agent_urls_[agent] = AgentUrl{address.ip().empty() ? address.hostname() : address.ip(),
+                                    static_cast<uint16_t>(address.port())};
+    }
     for (auto& [id, record] : tasks_) {
       if (record.agentId == agent && record.host.empty()) record.host = offer.hostname();
     }
@@ -334,6 +359,8 @@ void MesosBackend::onUpdate(const v1::TaskStatus& status) {
   TaskRecord& record = found->second;
   if (status.has_agent_id() && !status.agent_id().value().empty())
     record.agentId = status.agent_id().value();
+  if (status.has_executor_id() && !status.executor_id().value().empty())
+    record.executorId = status.executor_id().value();
   if (record.host.empty()) {
     if (auto host = agent_hosts_.find(record.agentId); host != agent_hosts_.end())
       record.host = host->second;
@@ -668,7 +695,7 @@ void MesosBackend::saveStore() {
                  {"generation", r.generation}, {"ip", r.ip},
                  {"phase", r.phase},      {"gateway", r.gateway},
                  {"target", r.target},    {"host_port", r.hostPort},
-                 {"container_port", r.containerPort}};
+                 {"container_port", r.containerPort}, {"executor_id", r.executorId}};
   }
   nlohmann::json doc{{"version", 1}, {"tasks", tasks}};
   if (auto made = os::makeDirectories(options_.stateDir, 0700); !made) {
@@ -708,6 +735,7 @@ void MesosBackend::loadStore() {
     r.target = t.value("target", "");
     r.hostPort = t.value("host_port", 0);
     r.containerPort = t.value("container_port", 0);
+    r.executorId = t.value("executor_id", "");
     tasks_[id] = r;
   }
 }

@@ -29,6 +29,7 @@
 #include "mesos/codec.h"
 #include "mesos/master_connection.h"
 #include "mesos/proto.h"
+#include "mesos/sandbox_logs.h"
 #include "mesos/task_info.h"
 
 namespace coral::mesos {
@@ -86,6 +87,10 @@ class MesosBackend : public core::Backend {
   const std::string& fatalError() const { return fatal_; }
   std::string connectionState() const;
 
+  // Where the task's stdout/stderr can be read (its agent's /files API);
+  // nullopt while the agent or the framework ID is unknown.
+  std::optional<SandboxLocation> sandboxOf(const std::string& taskId) const;
+
   // The gateway task currently forwarding the notebook port, if any.
   std::optional<std::string> gatewayTaskId() const;
 
@@ -101,6 +106,7 @@ class MesosBackend : public core::Backend {
     std::string target;       // gateway: the ip:port it forwards to
     int hostPort = 0;         // notebook: host port and container port
     int containerPort = 0;
+    std::string executorId;   // from its status updates; the command executor's is the task ID
   };
 
  private:
@@ -126,6 +132,12 @@ class MesosBackend : public core::Backend {
 
   std::map<std::string, v1::Offer> offers_;  // outstanding, by offer id
   std::map<std::string, std::string> agent_hosts_;  // agent id -> hostname
+  struct AgentUrl {
+    std::string host;
+    uint16_t port = 0;
+  };
+  std::map<std::string, AgentUrl> agent_urls_;  // agent id -> its HTTP API (Offer.url)
+  std::optional<std::string> authorization_;     // basic auth, also good for the agents
   std::map<std::string, TaskRecord> tasks_;         // the task store
   std::map<std::string, core::Instance> instances_;  // node tasks, by task id
   std::set<std::string> terminal_;   // tasks known to be over; kill() answers at once

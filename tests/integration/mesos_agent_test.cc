@@ -18,11 +18,14 @@
 #include <set>
 #include <thread>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "../mesos/test_master.h"
+#include "api/server.h"
 #include "cluster_harness.h"
 #include "os/atomic_file.h"
 
@@ -73,6 +76,54 @@ void removeAgentContainers() {
   if (args.size() > 2) docker(args);
 }
 
+// The agents' HTTP API, as far as Coral uses it: GET /files/read on the
+// executor's sandbox (/frameworks/F/executors/E/runs/latest/{stdout,stderr}),
+// whose files here are the task container's output streams.
+class AgentFilesApi {
+ public:
+  AgentFilesApi() {
+    api::Router router;
+    router.add("GET", "/files/read", [](const api::Request& req, api::Responder res) {
+      const std::string path = req.query.count("path") ? req.query.at("path") : "";
+      static const std::string kRuns = "/runs/latest/";
+      const auto executors = path.find("/executors/");
+      const auto runs = path.find(kRuns);
+      if (path.rfind("/frameworks/", 0) != 0 || executors == std::string::npos || runs == std::string::npos) {
+        return res.send(api::Response{404, "text/plain", "", {}});
+      }
+      const std::string executor = path.substr(executors + 11, runs - executors - 11);
+      const std::string file = path.substr(runs + kRuns.size());
+      auto logs = docker({"logs", "mesos-" + executor});
+      if (logs.exit_code != 0 || (file != "stdout" && file != "stderr")) {
+        return res.send(api::Response{404, "text/plain", "", {}});
+      }
+      const std::string& data = file == "stdout" ? logs.out : logs.err;
+      const long long offset = std::stoll(req.query.at("offset"));
+      if (offset < 0) return res.send(api::jsonResponse({{"data", ""}, {"offset", data.size()}}));
+      const std::size_t length = req.query.count("length") ? std::stoull(req.query.at("length")) : data.size();
+      res.send(api::jsonResponse(
+          {{"data", offset < static_cast<long long>(data.size()) ? data.substr(offset, length) : ""},
+           {"offset", offset}}));
+    });
+    server_ = std::make_unique<api::Server>(io_, std::move(router), api::AuthPolicy{"", {"/files/read"}});
+    EXPECT_TRUE(server_->listenTcp("127.0.0.1", 0));
+    work_.emplace(boost::asio::make_work_guard(io_));
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~AgentFilesApi() {
+    boost::asio::post(io_, [this] { server_->stop(); });
+    work_.reset();
+    thread_.join();
+  }
+  int port() const { return server_->tcpPort(); }
+
+ private:
+  boost::asio::io_context io_;
+  std::unique_ptr<api::Server> server_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::thread thread_;
+};
+
 // Three agents of the test master, each running its tasks with Docker the way
 // the Mesos Docker containerizer would. Runs on its own thread, which alone
 // touches the master.
@@ -86,6 +137,7 @@ class EmulatedAgents {
     for (int i = 1; i <= 3; ++i) {
       master_->addAgent("agent-" + std::to_string(i), 4, 4096,
                         {{kNotebookPort, kNotebookPort}, {31000, 32000}});
+      master_->setAgentUrl("agent-" + std::to_string(i), "127.0.0.1", files_api_.port());
     }
     endpoint_ = master_->endpoint().toString();
     thread_ = std::thread([this] { loop(); });
@@ -217,6 +269,7 @@ class EmulatedAgents {
     problems_.push_back(problem);
   }
 
+  AgentFilesApi files_api_;
   boost::asio::io_context io_;
   std::unique_ptr<TestMaster> master_;
   std::string endpoint_;
@@ -333,6 +386,12 @@ TEST_F(MesosAgents, NodesOnAgentsFetchTheirFilesAndTheNotebookManagesTheCluster)
   EXPECT_EQ(inContainer(worker, "curl -s -o /dev/null -w '%{http_code}' \"$CORAL_FILES_URL/share/hosts\"").out,
             "401");
 
+  // `coral logs` reads the task's sandbox through its agent's /files API.
+  auto logs = coral({"logs", "notebook", "--tail", "50", "--state-dir", state_dir_});
+  EXPECT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_NE(logs.out.find("NotebookApp"), std::string::npos)
+      << logs.out << logs.err << "\ndocker logs: " << docker({"logs", notebook}).err;
+
   // Scaling reaches every node's /etc/hosts through the API.
   auto scaled = coral({"scale", "3", "--state-dir", state_dir_});
   ASSERT_EQ(scaled.exit_code, 0) << scaled.out << scaled.err;
@@ -346,8 +405,10 @@ TEST_F(MesosAgents, NodesOnAgentsFetchTheirFilesAndTheNotebookManagesTheCluster)
   auto down = coral({"down", "--state-dir", state_dir_});
   EXPECT_EQ(down.exit_code, 0) << down.out << down.err;
   EXPECT_EQ(agents_->tornDown(), 1);
-  EXPECT_TRUE(waitFor([&] { return agents_->containerOf("notebook").empty(); }, 10s));
-  EXPECT_EQ(trimmed(docker({"ps", "-aq", "--filter", std::string("label=") + kAgentLabel}).out), "");
+  // The agents stop every task of the torn-down framework.
+  EXPECT_TRUE(waitFor(
+      [&] { return trimmed(docker({"ps", "-aq", "--filter", std::string("label=") + kAgentLabel}).out).empty(); },
+      30s));
 }
 
 }  // namespace

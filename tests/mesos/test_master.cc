@@ -65,6 +65,8 @@ struct Agent {
   std::string id;
   Pool free;
   bool offered = false;
+  std::string urlIp;  // Offer.url, when set: http://ip:port/slave(1)
+  int urlPort = 0;
 };
 
 struct OfferRecord {
@@ -831,6 +833,11 @@ void TestMaster::addAgent(const std::string& agentId, double cpus, double memMb,
   state_->agents[agentId] = agent;
 }
 
+void TestMaster::setAgentUrl(const std::string& agentId, const std::string& ip, int port) {
+  state_->agents[agentId].urlIp = ip;
+  state_->agents[agentId].urlPort = port;
+}
+
 void TestMaster::sendOffers() {
   auto& s = *state_;
   if (!s.framework || !s.framework->connected) return;
@@ -845,6 +852,14 @@ void TestMaster::sendOffers() {
     offer->mutable_framework_id()->set_value(s.framework->id);
     offer->mutable_agent_id()->set_value(id);
     offer->set_hostname(id + ".example");
+    if (!agent.urlIp.empty()) {
+      auto* url = offer->mutable_url();
+      url->set_scheme("http");
+      url->mutable_address()->set_hostname(agent.urlIp);
+      url->mutable_address()->set_ip(agent.urlIp);
+      url->mutable_address()->set_port(agent.urlPort);
+      url->set_path("/slave(1)");
+    }
     offer->mutable_allocation_info()->set_role(role);
     auto scalar = [&](const char* name, double value) {
       auto* r = offer->add_resources();

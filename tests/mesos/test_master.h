@@ -47,6 +47,8 @@ class TestMaster {
   // An agent whose free resources are offered to the subscribed framework.
   void addAgent(const std::string& agentId, double cpus, double memMb,
                 std::vector<std::pair<std::uint64_t, std::uint64_t>> portRanges);
+  // Offers of the agent carry Offer.url http://ip:port/slave(1) (its HTTP API).
+  void setAgentUrl(const std::string& agentId, const std::string& ip, int port);
   // One OFFERS event with an offer per agent that has free resources.
   void sendOffers();
   // An UPDATE for a launched (or any) task; returns the uuid (empty without).
