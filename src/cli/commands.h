@@ -27,6 +27,8 @@ struct UpOptions {
   std::string secret_file;
   double failover_timeout = 604800;
   std::string api_address;
+  bool no_spread = false;
+  std::string calico_etcd;
 };
 
 int runUp(const UpOptions& options);

@@ -42,6 +42,10 @@ int main(int argc, char** argv) {
   up_cmd->add_option("--api-address", up.api_address,
                      "mesos: IPv4[:port] where tasks reach Coral's API (default: this machine's "
                      "address, port 7480)");
+  up_cmd->add_option("--calico-etcd", up.calico_etcd,
+                     "mesos: Calico's etcd (http://host:2379); policies are written there live");
+  up_cmd->add_flag("--no-spread", up.no_spread,
+                   "mesos: allow several nodes on one agent while others have room");
   up_cmd->add_flag("--attach", up.attach, "stay in the foreground showing node events");
   up_cmd->add_option("--timeout", up.timeout_seconds, "seconds to wait for readiness")->capture_default_str();
 

@@ -115,6 +115,8 @@ int runUp(const UpOptions& options) {
       settings.secretFile = options.secret_file;
       settings.failoverTimeoutSeconds = options.failover_timeout;
       settings.apiAddress = options.api_address;
+      settings.spread = !options.no_spread;
+      settings.calicoEtcd = options.calico_etcd;
     }
     if (auto valid = settings.validate(); !valid) {
       std::cerr << "coral: " << valid.message() << "\n";

@@ -87,7 +87,9 @@ NodeSpec baseNode(const ClusterSpec& spec, const std::string& name, Role role, i
 
 }  // namespace
 
-std::vector<std::string> sharedNodeFiles() { return {"share/authorized_keys", "share/hosts"}; }
+std::vector<std::string> sharedNodeFiles() {
+  return {"share/authorized_keys", "share/hosts", "share/mac-rules"};
+}
 
 std::vector<std::string> notebookNodeFiles() {
   return {"notebook/id_ed25519", "notebook/id_ed25519.pub", "notebook/api-token", "notebook-token"};

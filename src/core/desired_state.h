@@ -33,7 +33,7 @@ struct NodeFiles {
 
 // The files a node fetches in fetch mode, as paths under /run/coral and
 // under NodeFiles::fetch_url.
-std::vector<std::string> sharedNodeFiles();    // share/authorized_keys share/hosts
+std::vector<std::string> sharedNodeFiles();    // share/authorized_keys share/hosts share/mac-rules
 std::vector<std::string> notebookNodeFiles();  // notebook/..., notebook-token
 
 inline constexpr const char* kLabelCluster = "coral.cluster";

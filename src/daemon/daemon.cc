@@ -152,6 +152,11 @@ Status Daemon::prepareNodeFiles() {
   if (!public_key) return public_key.error();
   if (auto s = os::writeFileAtomically(dir_.shareDir() + "/authorized_keys", *public_key, 0644); !s) return s;
   if (auto s = os::writeFileAtomically(dir_.notebookDir() + "/api-token", api_token_ + "\n", 0600); !s) return s;
+  // Nodes on agents fetch it before they start, also when no policy exists.
+  const std::string mac_rules = dir_.shareDir() + "/mac-rules";
+  if (!std::filesystem::exists(mac_rules)) {
+    if (auto s = os::writeFileAtomically(mac_rules, "", 0644); !s) return s;
+  }
   return okStatus();
 }
 
@@ -266,6 +271,8 @@ Status Daemon::startMesosBackend(const core::ClusterSpec& spec) {
     api_on_network_ = true;
   }
   node_api_url_ = fmt::format("http://{}:{}", api->ip, api->port);
+  spread_ = settings->spread;
+  calico_etcd_ = settings->calicoEtcd;
   options->webuiUrl = node_api_url_;
   spdlog::info("management API for the tasks on {}", node_api_url_);
   auto backend = std::make_unique<mesos::MesosBackend>(loop_, std::move(*options));
@@ -280,11 +287,15 @@ Status Daemon::startMesosBackend(const core::ClusterSpec& spec) {
 Status Daemon::startBackend(const core::ClusterSpec& spec) {
   auto created = options_.backend == "mesos" ? startMesosBackend(spec) : startLocalBackend(spec);
   if (!created) return created;
+  PolicyEnforcement enforcement;
+  enforcement.host_iptables = options_.backend != "mesos";
+  enforcement.calico_etcd = calico_etcd_;
+  if (mesos_) enforcement.sender_mac_rules = dir_.shareDir() + "/mac-rules";
   policies_ = std::make_unique<PolicyManager>(dir_.root() + "/policies.yaml", spec.name,
-                                              /*host_iptables=*/options_.backend != "mesos");
+                                              std::move(enforcement));
   if (auto loaded = policies_->load(); !loaded) spdlog::error("{}", loaded.message());
   scheduler_ = std::make_unique<core::Scheduler>(
-      *backend_, [] { return std::chrono::steady_clock::now(); });
+      *backend_, [] { return std::chrono::steady_clock::now(); }, spread_);
   scheduler_->setEventListener([this](const core::NodeEvent& event) {
     nlohmann::json data{{"sequence", event.sequence},
                         {"node", event.node},

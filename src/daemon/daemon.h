@@ -77,7 +77,9 @@ class Daemon {
   boost::asio::thread_pool blocking_{2};  // API work that waits on Docker (logs)
   std::string api_token_;
   std::string node_token_;
-  std::string node_api_url_;  // mesos: the API as tasks on the agents reach it
+  std::string node_api_url_;
+  bool spread_ = true;  // placement across machines (mesos setting)
+  std::string calico_etcd_;  // mesos: where Calico policies are written  // mesos: the API as tasks on the agents reach it
 
   std::optional<network::CalicoNetwork> network_;
   std::unique_ptr<network::Attacher> attacher_;

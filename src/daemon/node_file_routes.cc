@@ -48,7 +48,7 @@ void installNodeFileRoutes(Daemon& d, api::Router& router) { NodeFileRoutes::ins
 
 void NodeFileRoutes::install(Daemon& d, api::Router& router) {
   router.add("GET", kSharedNodeFilesRoute, [&d](const api::Request& req, api::Responder res) {
-    res.send(serveFile(d.dir_.shareDir(), req.params.at("file"), {"authorized_keys", "hosts"}));
+    res.send(serveFile(d.dir_.shareDir(), req.params.at("file"), {"authorized_keys", "hosts", "mac-rules"}));
   });
   router.add("GET", "/v1/node-files/notebook/{file}", [&d](const api::Request& req, api::Responder res) {
     res.send(serveFile(d.dir_.notebookDir(), req.params.at("file"),

@@ -8,6 +8,9 @@
 #include <spdlog/spdlog.h>
 
 #include "os/atomic_file.h"
+#include "policy/calico_render.h"
+#include "policy/calico_store.h"
+#include "policy/iptables_render.h"
 #include "policy/spec_parser.h"
 #include "policy/targets.h"
 
@@ -84,11 +87,11 @@ nlohmann::json yamlToJson(const YAML::Node& node) {
   return text;
 }
 
-PolicyManager::PolicyManager(std::string path, std::string cluster, bool host_iptables)
+PolicyManager::PolicyManager(std::string path, std::string cluster, PolicyEnforcement enforcement)
     : path_(std::move(path)),
       cluster_(cluster),
       enforcer_(std::move(cluster)),
-      host_iptables_(host_iptables) {}
+      enforcement_(std::move(enforcement)) {}
 
 Result<std::vector<ManagedPolicy>> PolicyManager::parse(const YAML::Node& list,
                                                         const std::string& file,
@@ -153,7 +156,36 @@ Status PolicyManager::persist(const std::vector<ManagedPolicy>& set) const {
 
 Status PolicyManager::enforce(const std::vector<ManagedPolicy>& set,
                               const PolicyTopology& topology) {
-  if (!host_iptables_) return okStatus();
+  if (!enforcement_.host_iptables) {
+    // Calico selects nodes by label: only the policies matter, not where the
+    // nodes run now, unless MAC rules are enforced by the senders.
+    const auto values = valuesOf(set);
+    std::string key = "remote|";
+    for (const auto& managed : set) key += emit(managed.source) + "\n";
+    if (std::any_of(values.begin(), values.end(), policy::enforcedAtSender)) key += topologyKey(topology);
+    if (applied_key_ == key) return okStatus();
+    if (!enforcement_.sender_mac_rules.empty()) {
+      const std::string rules = policy::renderSenderMacRules(cluster_, values, topology.endpoints);
+      if (auto written = os::writeFileAtomically(enforcement_.sender_mac_rules, rules, 0644); !written) {
+        applied_key_.reset();
+        return makeError(fmt::format("cannot write the nodes' MAC rules: {}", written.message()));
+      }
+    }
+    if (enforcement_.calico_etcd.empty()) {
+      applied_key_ = key;
+      return okStatus();
+    }
+    if (auto written = policy::writeCalicoToEtcd(enforcement_.calico_etcd, cluster_, values);
+        !written) {
+      applied_key_.reset();
+      return makeError(fmt::format(
+          "cannot write the Calico policies to etcd at {}: {}; check that etcd answers there "
+          "(`coral up --backend mesos --calico-etcd URL`)",
+          enforcement_.calico_etcd, written.message()));
+    }
+    applied_key_ = key;
+    return okStatus();
+  }
   std::string notebook_ip;
   for (const auto& endpoint : topology.endpoints) {
     if (endpoint.role == "notebook") notebook_ip = endpoint.ip;
@@ -234,14 +266,42 @@ Status PolicyManager::remove(const std::string& name, const PolicyTopology& topo
 }
 
 Status PolicyManager::refresh(const PolicyTopology& topology, bool force) {
-  if (!force && applied_key_ && *applied_key_ == topologyKey(topology)) return okStatus();
+  if (force) applied_key_.reset();
+  if (!enforcement_.host_iptables) return enforce(policies_, topology);  // keyed on the policies
+  if (applied_key_ && *applied_key_ == topologyKey(topology)) return okStatus();
   return enforce(policies_, topology);
 }
 
 Status PolicyManager::removeAll() {
   applied_key_.reset();
-  if (!host_iptables_) return okStatus();
+  if (!enforcement_.host_iptables) {
+    if (!enforcement_.sender_mac_rules.empty()) {
+      (void)os::writeFileAtomically(enforcement_.sender_mac_rules, "", 0644);
+    }
+    if (enforcement_.calico_etcd.empty()) return okStatus();
+    if (auto removed = policy::writeCalicoToEtcd(enforcement_.calico_etcd, cluster_, {}); !removed) {
+      return makeError(fmt::format("cannot remove the cluster's Calico policies from etcd at {}: {}",
+                                   enforcement_.calico_etcd, removed.message()));
+    }
+    return okStatus();
+  }
   return enforcer_.removeAll();
+}
+
+std::string PolicyManager::enforcementOf(const policy::Policy& policy) const {
+  if (enforcement_.host_iptables) return "iptables";
+  if (!policy::expressibleInCalico(policy)) {
+    if (policy::enforcedAtSender(policy) && !enforcement_.sender_mac_rules.empty()) {
+      return "node-local iptables, at the sender: a node whose MAC matches rejects its own packets "
+             "to the targets (machines outside the cluster are not seen by MAC on a routed network)";
+    }
+    return "not enforced: Calico has no MAC match, and on its routed network a node never sees "
+           "another machine's MAC; use an IP rule (deny: {from: ...})";
+  }
+  if (enforcement_.calico_etcd.empty()) {
+    return "none here (export with `coral policy export --calico`, or `coral up --calico-etcd URL`)";
+  }
+  return "calico (etcd " + enforcement_.calico_etcd + ")";
 }
 
 nlohmann::json PolicyManager::toJson() const {
@@ -249,7 +309,7 @@ nlohmann::json PolicyManager::toJson() const {
   for (const auto& managed : policies_) {
     list.push_back({{"name", managed.policy.name},
                     {"origin", managed.origin},
-                    {"enforcement", host_iptables_ ? "iptables" : "none here (export with `coral policy export --calico`)"},
+                    {"enforcement", enforcementOf(managed.policy)},
                     {"policy", yamlToJson(managed.source)}});
   }
   return list;

@@ -35,12 +35,23 @@ struct PolicyTopology {
   int notebook_host_port = 0;
 };
 
+// Where the policies take effect.
+struct PolicyEnforcement {
+  // The local backend: per-node iptables chains on this host.
+  bool host_iptables = true;
+  // Mesos: Calico NetworkPolicy resources written to Calico's etcd v3
+  // datastore at this URL on every change (Felix on each agent enforces
+  // them). Empty: stored and validated only (`coral policy export --calico`).
+  std::string calico_etcd;
+  // Mesos: where MAC deny rules for the senders are written (share/mac-rules,
+  // fetched by every node's entrypoint); see policy::renderSenderMacRules.
+  std::string sender_mac_rules;
+};
+
 class PolicyManager {
  public:
   // `path`: the state dir's policies.yaml; `cluster`: a DNS label.
-  // `host_iptables`: enforce on this host (the local backend); when false
-  // (Mesos) policies are only stored and validated, and exported to Calico.
-  PolicyManager(std::string path, std::string cluster, bool host_iptables = true);
+  PolicyManager(std::string path, std::string cluster, PolicyEnforcement enforcement = {});
 
   // Loads policies.yaml (absent: no policies).
   Status load();
@@ -83,9 +94,11 @@ class PolicyManager {
   std::string path_;
   std::string cluster_;
   policy::IptablesEnforcer enforcer_;
-  bool host_iptables_ = true;
+  PolicyEnforcement enforcement_;
   std::vector<ManagedPolicy> policies_;
-  std::optional<std::string> applied_key_;  // endpoints + policies last enforced
+  std::optional<std::string> applied_key_;  // what enforcement last depended on
+  // How one policy takes effect, for GET /v1/policies and `coral policy list`.
+  std::string enforcementOf(const policy::Policy& policy) const;
 };
 
 // A YAML node as JSON (scalars that read as integers or booleans become numbers/booleans).

@@ -28,6 +28,14 @@ PolicyTopology Daemon::policyTopology(const std::vector<core::NodeSpec>* desired
     }
   }
   if (scheduler_) topology.notebook_host_port = scheduler_->spec().notebook_host_port;
+  if (scheduler_ && mesos_) {
+    // On agents only the nodes' addresses are known (for MAC rules at the sender).
+    for (const auto& node : scheduler_->nodes()) {
+      if (node.ip.empty() || node.state != "running") continue;
+      topology.endpoints.push_back({node.name, core::roleName(node.role), node.ip, "", ""});
+    }
+    return topology;
+  }
   if (!scheduler_ || !attacher_ || !network_) return topology;
   for (const auto& node : scheduler_->nodes()) {
     if (node.instance_id.empty() || node.ip.empty()) continue;

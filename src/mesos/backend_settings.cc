@@ -18,6 +18,10 @@ Status BackendSettings::validate() const {
       return credentials.error();
   }
   if (auto api = parseApiAddress(apiAddress, "127.0.0.1"); !api) return api.error();
+  if (!calicoEtcd.empty() && calicoEtcd.rfind("http://", 0) != 0) {
+    return makeError("--calico-etcd '" + calicoEtcd +
+                     "': give etcd's client URL, e.g. http://10.0.0.5:2379 (https is not supported)");
+  }
   if (!principal && !secretFile.empty())
     return makeError("--secret-file needs --principal (the secret authenticates a principal)");
   return okStatus();
@@ -62,7 +66,9 @@ Status saveSettings(const std::string& stateDir, const BackendSettings& s) {
                      {"user", s.user},
                      {"secret_file", s.secretFile},
                      {"failover_timeout", s.failoverTimeoutSeconds},
-                     {"api_address", s.apiAddress}};
+                     {"api_address", s.apiAddress},
+                     {"spread", s.spread},
+                     {"calico_etcd", s.calicoEtcd}};
   doc["principal"] = s.principal ? nlohmann::json(*s.principal) : nlohmann::json(nullptr);
   if (auto made = os::makeDirectories(stateDir, 0700); !made) return made;
   return os::writeFileAtomically(settingsPath(stateDir), doc.dump(2) + "\n", 0600);
@@ -86,6 +92,8 @@ Result<BackendSettings> loadSettings(const std::string& stateDir) {
     s.secretFile = doc.value("secret_file", "");
     s.failoverTimeoutSeconds = doc.value("failover_timeout", s.failoverTimeoutSeconds);
     s.apiAddress = doc.value("api_address", "");
+    s.spread = doc.value("spread", true);
+    s.calicoEtcd = doc.value("calico_etcd", "");
     if (doc.contains("principal") && doc["principal"].is_string())
       s.principal = doc["principal"].get<std::string>();
   } catch (const nlohmann::json::exception& e) {

@@ -26,6 +26,12 @@ struct BackendSettings {
   // management API (the notebook's CORAL_API, every node's files). Empty:
   // this machine's address (the interface with the default route), port 7480.
   std::string apiAddress;
+  // --no-spread: pack nodes onto agents instead of one node per agent while
+  // other agents have room.
+  bool spread = true;
+  // --calico-etcd URL: Calico's etcd v3 datastore; the cluster's firewall
+  // policies are written there as Calico NetworkPolicies on every change.
+  std::string calicoEtcd;
 
   // Checks every value the way `up` must before starting anything.
   Status validate() const;

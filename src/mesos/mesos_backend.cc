@@ -577,6 +577,7 @@ void MesosBackend::launch(const core::Offer& offer,
     spec.image = node.image;
     spec.network = options_.network;
     spec.hostname = node.hostname;
+    spec.netAdmin = true;  // MAC rules at the sender (policy::renderSenderMacRules)
     spec.argv = node.command;
     if (!node.files.empty()) {
       // Agents are other machines: files reach nodes through the API instead

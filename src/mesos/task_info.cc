@@ -131,6 +131,11 @@ Result<v1::TaskInfo> buildNodeTask(const NodeLaunchSpec& spec, OfferResources& o
     // USER + exactly one named network_infos entry => `docker run --net <name>`.
     docker->set_network(v1::ContainerInfo::DockerInfo::USER);
     docker->set_force_pull_image(spec.forcePullImage);
+    if (spec.netAdmin) {
+      auto* parameter = docker->add_parameters();
+      parameter->set_key("cap-add");
+      parameter->set_value("NET_ADMIN");
+    }
     if (spec.publishDockerPorts) {
       for (std::size_t i = 0; i < spec.ports.size(); ++i) {
         auto* mapping = docker->add_port_mappings();

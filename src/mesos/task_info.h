@@ -39,6 +39,12 @@ struct NodeLaunchSpec {
   std::string image;
   std::string network;            // Docker network / CNI network name, e.g. "calico"
   std::string hostname;           // ContainerInfo.hostname (both containerizers); empty: the agent's choice
+  // The node manages iptables in its own network namespace (MAC rules at the
+  // sender). Docker: `--cap-add=NET_ADMIN`. The Mesos containerizer grants
+  // root tasks every capability unless the agent runs the linux/capabilities
+  // isolator, whose --effective_capabilities must then include NET_ADMIN
+  // (declaring it in LinuxInfo would fail on agents without that isolator).
+  bool netAdmin = false;
   std::vector<std::string> argv;  // argv[0] is the program; empty = image default
   std::vector<std::pair<std::string, std::string>> environment;
   std::vector<std::pair<std::string, std::string>> extraLabels;

@@ -285,4 +285,30 @@ std::string renderIptables(const std::string& cluster, const std::vector<Policy>
       planIptables(cluster, policies, nodes, notebook_host_port, notebook_ip));
 }
 
+bool enforcedAtSender(const Policy& policy) {
+  return policy.action == Action::Deny && !policy.match.macs.empty() &&
+         policy.targets.kind != Targets::Kind::HostPort;
+}
+
+std::string renderSenderMacRules(const std::string& cluster, const std::vector<Policy>& policies,
+                                 const std::vector<NodeEndpoint>& nodes) {
+  std::string text;
+  for (const auto& policy : policies) {
+    if (!enforcedAtSender(policy)) continue;
+    // The sender matches its own MAC by choosing its lines; the rules match the rest.
+    Policy rest = policy;
+    rest.match.macs.clear();
+    for (const auto& node : nodes) {
+      if (node.ip.empty() || !appliesTo(policy, node.name, node.role)) continue;
+      std::vector<std::string> rules;
+      const std::string to_node = std::string(kSenderMacChain) + " -d " + node.ip + "/32";
+      emitMatch(rules, to_node, cluster, rest, Verdict::Reject, /*include_mac=*/false);
+      for (const auto& mac : policy.match.macs) {
+        for (const auto& rule : rules) text += mac + " " + rule + "\n";
+      }
+    }
+  }
+  return text;
+}
+
 }  // namespace coral::policy

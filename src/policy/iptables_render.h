@@ -52,4 +52,18 @@ std::string renderIptables(const std::string& cluster, const std::vector<Policy>
                            const std::vector<NodeEndpoint>& nodes, int notebook_host_port,
                            const std::string& notebook_ip);
 
+// MAC deny rules for nodes on a routed network whose hosts Coral does not
+// own (Mesos agents with Calico). There a node never sees another machine's
+// MAC (every packet reaches it from the host's veth), so `deny: {mac: M}` is
+// enforced by the sender: the node whose own MAC is M rejects, in its own
+// network namespace, what it would send to the targets. One line per rule:
+//   "<mac> -A CORAL-MAC -d <target-ip>/32 [-s ...] [protocol] <comment> -j REJECT ..."
+// which the node's entrypoint filters by its MAC and loads into CORAL-MAC
+// (jumped to from OUTPUT). allow-only policies with MACs cannot be enforced
+// this way (a sender cannot know it is the only one allowed) and are skipped.
+inline constexpr const char* kSenderMacChain = "CORAL-MAC";
+std::string renderSenderMacRules(const std::string& cluster, const std::vector<Policy>& policies,
+                                 const std::vector<NodeEndpoint>& nodes);
+bool enforcedAtSender(const Policy& policy);  // a deny policy with MACs, on nodes
+
 }  // namespace coral::policy

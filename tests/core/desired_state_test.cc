@@ -69,13 +69,13 @@ TEST(DesiredState, RemoteNodesFetchTheClusterFilesWithTheirOwnToken) {
   EXPECT_EQ(notebook.env.at("CORAL_FILES_URL"), files.fetch_url);
   EXPECT_EQ(notebook.env.at("CORAL_FILES_TOKEN"), "api-secret");
   EXPECT_EQ(notebook.env.at("CORAL_FILES"),
-            "share/authorized_keys share/hosts notebook/id_ed25519 notebook/id_ed25519.pub "
+            "share/authorized_keys share/hosts share/mac-rules notebook/id_ed25519 notebook/id_ed25519.pub "
             "notebook/api-token notebook-token");
   EXPECT_EQ(notebook.env.at("CORAL_API"), files.api_url);
   EXPECT_EQ(notebook.env.at("CORAL_SSH_KEY"), "/run/coral/notebook/id_ed25519");
   for (size_t i = 1; i < nodes.size(); ++i) {
     EXPECT_TRUE(nodes[i].files.empty());
-    EXPECT_EQ(nodes[i].env.at("CORAL_FILES"), "share/authorized_keys share/hosts");
+    EXPECT_EQ(nodes[i].env.at("CORAL_FILES"), "share/authorized_keys share/hosts share/mac-rules");
     // A worker never holds a credential for the notebook's files.
     EXPECT_EQ(nodes[i].env.at("CORAL_FILES_TOKEN"), "worker-secret");
   }

@@ -23,7 +23,7 @@ class PolicyManagerTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  PolicyManager manager() { return PolicyManager(path_, "pm", /*host_iptables=*/false); }
+  PolicyManager manager() { return PolicyManager(path_, "pm", PolicyEnforcement{false, ""}); }
 
   std::vector<ManagedPolicy> api(const std::string& yaml) {
     auto parsed = PolicyManager::parse(YAML::Load(yaml), "request", "api");

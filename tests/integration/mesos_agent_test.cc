@@ -392,6 +392,32 @@ TEST_F(MesosAgents, NodesOnAgentsFetchTheirFilesAndTheNotebookManagesTheCluster)
   EXPECT_NE(logs.out.find("NotebookApp"), std::string::npos)
       << logs.out << logs.err << "\ndocker logs: " << docker({"logs", notebook}).err;
 
+  // A MAC deny rule is enforced by the sender (on Calico no node sees another
+  // machine's MAC): worker-1's pings to the notebook stop, worker-2's do not,
+  // and removing the policy lets them through again.
+  const std::string worker2 = agents_->containerOf("worker-2");
+  ASSERT_FALSE(worker2.empty());
+  std::string notebook_ip;
+  for (const auto& node : (*status)["nodes"])
+    if (node["name"] == "notebook") notebook_ip = node["ip"];
+  const std::string ping = "ping -c1 -W1 " + notebook_ip;
+  ASSERT_EQ(inContainer(worker, ping).exit_code, 0) << "the network works before any policy";
+  const std::string mac = trimmed(inContainer(worker, "cat /sys/class/net/eth0/address").out);
+  ASSERT_EQ(mac.size(), 17u) << mac;
+  const std::string rules = state_dir_ + "-rules.yaml";
+  ASSERT_TRUE(writeText(rules, "- {name: block-w1, nodes: [notebook], deny: {mac: \"" + mac + "\"}}\n"));
+  auto applied = coral({"policy", "apply", "-f", rules, "--state-dir", state_dir_});
+  std::filesystem::remove(rules);
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_TRUE(waitFor([&] { return inContainer(worker, ping).exit_code != 0; }, 20s))
+      << inContainer(worker, "iptables -S CORAL-MAC").out;
+  EXPECT_EQ(inContainer(worker2, ping).exit_code, 0) << "another node is not affected";
+  auto listed = coral({"policy", "list", "--state-dir", state_dir_});
+  EXPECT_NE(listed.out.find("at the sender"), std::string::npos) << listed.out;
+  auto removed = coral({"policy", "rm", "block-w1", "--state-dir", state_dir_});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_TRUE(waitFor([&] { return inContainer(worker, ping).exit_code == 0; }, 20s));
+
   // Scaling reaches every node's /etc/hosts through the API.
   auto scaled = coral({"scale", "3", "--state-dir", state_dir_});
   ASSERT_EQ(scaled.exit_code, 0) << scaled.out << scaled.err;

@@ -216,6 +216,9 @@ TEST_P(MesosBackendTest, BringsUpThreeNodesOnThreeAgentsWithExactTaskInfos) {
       EXPECT_FALSE(container.docker().force_pull_image());
       EXPECT_EQ(container.docker().port_mappings_size(), 0);
       EXPECT_FALSE(hasPortsResource(task, 8888));  // the gateway holds it
+      ASSERT_EQ(container.docker().parameters_size(), 1);
+      EXPECT_EQ(container.docker().parameters(0).key(), "cap-add");
+      EXPECT_EQ(container.docker().parameters(0).value(), "NET_ADMIN");
     } else {
       EXPECT_EQ(container.type(), v1::ContainerInfo::MESOS);
       EXPECT_EQ(container.mesos().image().type(), v1::Image::DOCKER);

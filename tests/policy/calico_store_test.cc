@@ -3,9 +3,6 @@
 #include "policy/calico_store.h"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -14,23 +11,10 @@
 #include "os/subprocess.h"
 #include "policy/etcd_http.h"
 #include "policy/spec_parser.h"
-#include "test_topology.h"
+#include "local_etcd.h"
 
 namespace coral::policy {
 namespace {
-
-// A port the kernel just handed out; etcd binds it right after.
-int freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::vector<Policy> parse(const std::string& yaml) {
   auto result = parsePolicies(YAML::Load(yaml)["policies"], "cluster.yaml");
@@ -47,37 +31,14 @@ std::vector<std::string> namesOf(const std::vector<nlohmann::json>& resources) {
 class CalicoEtcd : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!os::findExecutable("etcd"))
-      GTEST_SKIP() << "etcd is not installed (apt-get install etcd-server)";
-    char dir[] = "/tmp/coral-policy-etcd-XXXXXX";
-    ASSERT_NE(::mkdtemp(dir), nullptr);
-    dir_ = dir;
-    const std::string client = "http://127.0.0.1:" + std::to_string(freePort());
-    const std::string peer = "http://127.0.0.1:" + std::to_string(freePort());
-    etcd_ = std::make_unique<testing::BackgroundProcess>(std::vector<std::string>{
-        "etcd", "--name", "coral-test", "--data-dir", dir_ + "/data", "--listen-client-urls",
-        client, "--advertise-client-urls", client, "--listen-peer-urls", peer,
-        "--initial-advertise-peer-urls", peer, "--initial-cluster", "coral-test=" + peer});
-    url_ = client;
-    etcd::Client probe(url_, std::chrono::milliseconds(500));
-    for (int i = 0; i < 100; ++i) {
-      if (probe.rangePrefix("/").ok()) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    FAIL() << "etcd did not answer on " << url_ << " within 10 s";
-  }
-
-  void TearDown() override {
-    etcd_.reset();
-    if (!dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
+    auto started = testing::LocalEtcd::start();
+    ASSERT_TRUE(started) << started.message();
+    etcd_ = std::move(*started);
+    url_ = etcd_->url();
   }
 
   std::string url_;
-  std::string dir_;
-  std::unique_ptr<testing::BackgroundProcess> etcd_;
+  std::unique_ptr<testing::LocalEtcd> etcd_;
 };
 
 const char* kSeed = R"(policies:

@@ -250,3 +250,33 @@ TEST(RenderIptables, MacOnlyNodeHasNoOutputChain) {
 
 }  // namespace
 }  // namespace coral::policy
+
+namespace coral::policy {
+namespace {
+
+TEST(SenderMacRules, TheNodeWithTheMacRejectsItsOwnPacketsToTheTargets) {
+  auto policies = parse(R"(policies:
+  - {name: block-laptop, nodes: [worker-1], deny: {mac: "02:00:0d:4c:00:03"}}
+  - {name: no-ping-from-two, nodes: {role: worker}, deny: {mac: ["02:00:00:00:00:0a", "02:00:00:00:00:0b"], icmp: echo-request}}
+  - {name: mac-only-allowed, nodes: [notebook], allow-only: {mac: "02:00:00:00:00:0c"}}
+  - {name: block-attacker, nodes: all, deny: {from: 10.0.0.5}}
+)");
+  auto rules = lines(renderSenderMacRules("demo", policies, kNodes));
+  const std::vector<std::string> expected = {
+      "02:00:0d:4c:00:03 -A CORAL-MAC -d 10.213.0.2/32 -p tcp -m comment --comment \"coral:demo:block-laptop\" -j REJECT --reject-with tcp-reset",
+      "02:00:0d:4c:00:03 -A CORAL-MAC -d 10.213.0.2/32 -m comment --comment \"coral:demo:block-laptop\" -j REJECT --reject-with icmp-port-unreachable",
+      "02:00:00:00:00:0a -A CORAL-MAC -d 10.213.0.2/32 -p icmp --icmp-type echo-request -m comment --comment \"coral:demo:no-ping-from-two\" -j REJECT --reject-with icmp-port-unreachable",
+      "02:00:00:00:00:0b -A CORAL-MAC -d 10.213.0.2/32 -p icmp --icmp-type echo-request -m comment --comment \"coral:demo:no-ping-from-two\" -j REJECT --reject-with icmp-port-unreachable",
+      "02:00:00:00:00:0a -A CORAL-MAC -d 10.213.0.3/32 -p icmp --icmp-type echo-request -m comment --comment \"coral:demo:no-ping-from-two\" -j REJECT --reject-with icmp-port-unreachable",
+      "02:00:00:00:00:0b -A CORAL-MAC -d 10.213.0.3/32 -p icmp --icmp-type echo-request -m comment --comment \"coral:demo:no-ping-from-two\" -j REJECT --reject-with icmp-port-unreachable",
+  };
+  EXPECT_EQ(rules, expected);
+  EXPECT_TRUE(enforcedAtSender(policies[0]));
+  EXPECT_FALSE(enforcedAtSender(policies[2])) << "allow-only cannot be enforced by senders";
+  EXPECT_FALSE(enforcedAtSender(policies[3]));
+  // Nodes without an address yet get no rules.
+  EXPECT_EQ(renderSenderMacRules("demo", policies, {{"worker-1", "worker", "", "", ""}}), "");
+}
+
+}  // namespace
+}  // namespace coral::policy
