@@ -120,7 +120,9 @@ std::vector<NodeSpec> desiredNodes(const ClusterSpec& spec, const NodeFiles& fil
   addCommonFiles(notebook, files);
   addNotebookFiles(notebook, files);
   if (!files.api_url.empty()) notebook.env["CORAL_API"] = files.api_url;
-  notebook.ready_probe = HttpProbe{kNotebookContainerPort, "/api/kernelspecs", files.notebook_token};
+  // Jupyter's login page answers 200 without a token.
+  notebook.ready_probe =
+      HttpProbe{kNotebookContainerPort, "/api/kernelspecs", files.notebook_token, "/login"};
   nodes.push_back(std::move(notebook));
 
   for (int i = 1; i <= spec.workers; ++i) {

@@ -30,6 +30,9 @@ struct HttpProbe {
   int port = 0;
   std::string path;
   std::string token_file;  // when set, also checks that the request is refused without it
+  // A path that answers 2xx without the token, for probers that cannot send
+  // one (Mesos health checks have no headers); empty: none.
+  std::string open_path;
 };
 
 struct NodeSpec {

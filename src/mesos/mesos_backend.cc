@@ -393,8 +393,15 @@ void MesosBackend::onUpdate(const v1::TaskStatus& status) {
   auto ips = containerIps(status, options_.network);
   if (!ips.empty()) record.ip = ips.front();
   instance.ip = record.ip;
+  if (status.has_healthy()) record.healthy = status.healthy();
+  // RUNNING means the process runs; with a health check, ready means it answers.
+  const bool waitingForHealth =
+      *phase == core::Phase::Running && !record.healthCheck.empty() && !record.healthy;
+  if (waitingForHealth) phase = core::Phase::Starting;
   instance.phase = *phase;
-  if (*phase == core::Phase::Failed) {
+  if (waitingForHealth) {
+    instance.message = "waiting for its Mesos health check (" + record.healthCheck + ")";
+  } else if (*phase == core::Phase::Failed) {
     instance.message = statusMessage(status);
     if (isTerminal(status.state())) terminal_.insert(id);
   } else if (*phase == core::Phase::Running) {
@@ -578,6 +585,10 @@ void MesosBackend::launch(const core::Offer& offer,
     spec.network = options_.network;
     spec.hostname = node.hostname;
     spec.netAdmin = true;  // MAC rules at the sender (policy::renderSenderMacRules)
+    if (node.ready_probe && !node.ready_probe->open_path.empty()) {
+      spec.health = NodeLaunchSpec::HttpHealth{static_cast<std::uint32_t>(node.ready_probe->port),
+                                               node.ready_probe->open_path};
+    }
     spec.argv = node.command;
     if (!node.files.empty()) {
       // Agents are other machines: files reach nodes through the API instead
@@ -611,6 +622,9 @@ void MesosBackend::launch(const core::Offer& offer,
     record.specHash = node.spec_hash;
     record.generation = request.generation;
     record.phase = "launching";
+    if (spec.health) {
+      record.healthCheck = "GET " + spec.health->path + " on port " + std::to_string(spec.health->port);
+    }
     if (!node.ports.empty()) {
       record.hostPort = node.ports.front().host;
       record.containerPort = node.ports.front().container;
@@ -696,7 +710,8 @@ void MesosBackend::saveStore() {
                  {"generation", r.generation}, {"ip", r.ip},
                  {"phase", r.phase},      {"gateway", r.gateway},
                  {"target", r.target},    {"host_port", r.hostPort},
-                 {"container_port", r.containerPort}, {"executor_id", r.executorId}};
+                 {"container_port", r.containerPort}, {"executor_id", r.executorId},
+                 {"health_check", r.healthCheck}, {"healthy", r.healthy}};
   }
   nlohmann::json doc{{"version", 1}, {"tasks", tasks}};
   if (auto made = os::makeDirectories(options_.stateDir, 0700); !made) {
@@ -737,6 +752,8 @@ void MesosBackend::loadStore() {
     r.hostPort = t.value("host_port", 0);
     r.containerPort = t.value("container_port", 0);
     r.executorId = t.value("executor_id", "");
+    r.healthCheck = t.value("health_check", "");
+    r.healthy = t.value("healthy", false);
     tasks_[id] = r;
   }
 }

@@ -107,6 +107,8 @@ class MesosBackend : public core::Backend {
     int hostPort = 0;         // notebook: host port and container port
     int containerPort = 0;
     std::string executorId;   // from its status updates; the command executor's is the task ID
+    std::string healthCheck;  // "GET <path> on port <port>" when it has one: ready once healthy
+    bool healthy = false;     // the check has passed (and not failed since)
   };
 
  private:

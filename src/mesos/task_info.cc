@@ -119,6 +119,21 @@ Result<v1::TaskInfo> buildNodeTask(const NodeLaunchSpec& spec, OfferResources& o
     variable->set_value(value);
   }
 
+  if (spec.health) {
+    auto* check = task.mutable_health_check();
+    check->set_type(v1::HealthCheck::HTTP);
+    check->mutable_http()->set_scheme("http");
+    check->mutable_http()->set_port(spec.health->port);
+    check->mutable_http()->set_path(spec.health->path);
+    check->set_delay_seconds(1);
+    check->set_interval_seconds(3);
+    check->set_timeout_seconds(5);
+    // Jupyter needs a while on a cold agent; after that, 5 failures in a row
+    // (15 s) make Mesos kill the task, and Coral relaunches it.
+    check->set_grace_period_seconds(180);
+    check->set_consecutive_failures(5);
+  }
+
   auto* container = task.mutable_container();
   if (!spec.hostname.empty()) container->set_hostname(spec.hostname);
   auto* network = container->add_network_infos();

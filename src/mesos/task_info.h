@@ -45,6 +45,13 @@ struct NodeLaunchSpec {
   // isolator, whose --effective_capabilities must then include NET_ADMIN
   // (declaring it in LinuxInfo would fail on agents without that isolator).
   bool netAdmin = false;
+  // Readiness as a Mesos HTTP health check, run by the executor inside the
+  // container's network namespace; TaskStatus.healthy then tells when it answers.
+  struct HttpHealth {
+    std::uint32_t port = 0;  // the container's port
+    std::string path;        // must answer 2xx-3xx without credentials
+  };
+  std::optional<HttpHealth> health;
   std::vector<std::string> argv;  // argv[0] is the program; empty = image default
   std::vector<std::pair<std::string, std::string>> environment;
   std::vector<std::pair<std::string, std::string>> extraLabels;

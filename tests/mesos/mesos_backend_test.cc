@@ -148,6 +148,7 @@ class MesosBackendTest : public ::testing::TestWithParam<Param> {
       if (id.find("-gateway.") != std::string::npos) continue;
       master->pushUpdate(id, v1::TASK_STARTING, true);
       master->pushUpdate(id, v1::TASK_RUNNING, true, ipPrefix + std::to_string(n++));
+      if (task.has_health_check()) master->pushHealth(id, true);
     }
   }
 
@@ -206,6 +207,16 @@ TEST_P(MesosBackendTest, BringsUpThreeNodesOnThreeAgentsWithExactTaskInfos) {
     EXPECT_EQ(env.count("CORAL_API"), node == "notebook" ? 1u : 0u);
     EXPECT_EQ(task.container().volumes_size(), 0);
     EXPECT_EQ(task.container().hostname(), node == "notebook" ? "t-0" : "t-" + node.substr(7));
+    if (node == "notebook") {
+      // Ready = Jupyter answers, checked by the executor inside the container.
+      ASSERT_TRUE(task.has_health_check());
+      EXPECT_EQ(task.health_check().type(), v1::HealthCheck::HTTP);
+      EXPECT_EQ(task.health_check().http().port(), 8888u);
+      EXPECT_EQ(task.health_check().http().path(), "/login");
+      EXPECT_GT(task.health_check().grace_period_seconds(), 60);
+    } else {
+      EXPECT_FALSE(task.has_health_check());
+    }
     const auto& container = task.container();
     ASSERT_EQ(container.network_infos_size(), 1);
     EXPECT_EQ(container.network_infos(0).name(), "calico");
@@ -295,6 +306,27 @@ TEST_P(MesosBackendTest, FailedTaskIsRelaunchedWithANewTaskId) {
   EXPECT_EQ(scheduler->node("worker-1")->generation, 2);
   EXPECT_EQ(scheduler->node("worker-1")->ip, "10.213.0.99");
   EXPECT_EQ(nodeTasks(), 4u);
+}
+
+TEST_P(MesosBackendTest, NotebookIsReadyOnlyOnceItsHealthCheckPasses) {
+  addAgents(true);
+  startScheduler();
+  ASSERT_TRUE(offerUntil([&] { return nodeTasks() == 3; }));
+  for (const auto& id : {"worker-1.1", "worker-2.1", "notebook.1"})
+    master->pushUpdate(id, v1::TASK_RUNNING, true, std::string("10.213.0.") + (id[0] == 'n' ? "5" : "6"));
+  ASSERT_TRUE(runUntil([&] { return scheduler->node("worker-1")->state == "running"; }));
+  ASSERT_TRUE(runUntil([&] { return scheduler->node("notebook")->state == "starting"; }));
+  EXPECT_NE(scheduler->node("notebook")->message.find("health check"), std::string::npos)
+      << scheduler->node("notebook")->message;
+  EXPECT_FALSE(scheduler->converged());
+  if (docker()) EXPECT_FALSE(backend->gatewayTaskId()) << "no gateway to a notebook that does not answer";
+
+  master->pushHealth("notebook.1", true);
+  ASSERT_TRUE(runUntil([&] { return scheduler->converged(); }));
+  EXPECT_EQ(scheduler->node("notebook")->ip, "10.213.0.5");
+  // A failing check takes readiness away again (Mesos kills it after the grace period).
+  master->pushHealth("notebook.1", false);
+  ASSERT_TRUE(runUntil([&] { return scheduler->node("notebook")->state == "starting"; }));
 }
 
 TEST_P(MesosBackendTest, UnreachableTaskIsReplacedAndKilledIfItComesBack) {

@@ -897,6 +897,14 @@ std::string TestMaster::pushUpdate(const std::string& taskId, v1::TaskState stat
   return status.uuid();
 }
 
+void TestMaster::pushHealth(const std::string& taskId, bool healthy) {
+  // What an executor's health checker sends: RUNNING with `healthy` and reason.
+  auto status = state_->makeStatus(taskId, v1::TASK_RUNNING, true, "", v1::TaskStatus::SOURCE_EXECUTOR);
+  status.set_healthy(healthy);
+  status.set_reason(v1::TaskStatus::REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
+  state_->sendStatus(status);
+}
+
 void TestMaster::sendHeartbeat() {
   Event event;
   event.set_type(Event::HEARTBEAT);

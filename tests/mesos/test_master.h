@@ -54,6 +54,8 @@ class TestMaster {
   // An UPDATE for a launched (or any) task; returns the uuid (empty without).
   std::string pushUpdate(const std::string& taskId, v1::TaskState state, bool withUuid,
                          const std::string& containerIp = "");
+  // A health check result for a task launched with a health_check.
+  void pushHealth(const std::string& taskId, bool healthy);
   void sendHeartbeat();
   void rescind(const std::string& offerId);
   // From now on answer every request with 307 to `leader`; cut open streams
