@@ -74,8 +74,7 @@ int Daemon::run() {
 
   api::Router router;
   Routes::install(*this, router);
-  api::AuthPolicy auth{api_token_, {"/healthz"}};
-  auth.scoped_tokens[node_token_] = {std::string(kSharedNodeFilesRoute)};
+  api::AuthPolicy auth{api_token_, {"/healthz"}, {{node_token_, {std::string(kSharedNodeFilesRoute)}}}};
   server_ = std::make_unique<api::Server>(loop_, std::move(router), std::move(auth));
   if (auto listening = server_->listenUnix(dir_.socket(), 0600); !listening) {
     spdlog::error("{}", listening.message());
@@ -404,7 +403,9 @@ void Daemon::finishShutdownIfDone() {
   if (scheduler_ && !scheduler_->idle()) return;
   // Mesos: every task is gone; only `down` removes the framework itself.
   if (mesos_ && !teardown_done_) {
-    if (teardown_started_) return;
+    // A daemon started by `down` may not be subscribed yet; TEARDOWN needs a
+    // master (answerIfMesosUnreachable speaks up if none comes).
+    if (teardown_started_ || !mesos_->subscribed()) return;
     teardown_started_ = true;
     mesos_->teardown([this](Status torn) {
       if (!torn) teardown_problem_ = "mesos TEARDOWN: " + torn.message();

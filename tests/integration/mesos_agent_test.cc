@@ -10,7 +10,12 @@
 // scale that shows up in every node's /etc/hosts.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <future>
 #include <csignal>
 #include <filesystem>
 #include <map>
@@ -150,6 +155,16 @@ class EmulatedAgents {
   }
 
   std::string masterUrl() const { return "http://" + endpoint_; }
+  // Runs `script` on the agents' thread, the only one that touches the master.
+  void withMaster(const std::function<void(TestMaster&)>& script) {
+    std::promise<void> done;
+    auto finished = done.get_future();
+    boost::asio::post(io_, [&] {
+      script(*master_);
+      done.set_value();
+    });
+    finished.wait();
+  }
   int tornDown() const { return teardowns_; }
   std::vector<std::string> problems() {
     std::lock_guard lock(mutex_);
@@ -182,6 +197,7 @@ class EmulatedAgents {
       for (; kills_seen < kills.size(); ++kills_seen) {
         remove(kills[kills_seen].call.kill().task_id().value());
       }
+      checkHealth();
       // The master re-offers free resources; the scheduler suppresses when it needs none.
       if (std::chrono::steady_clock::now() - last_offer > 300ms) {
         master_->sendOffers();
@@ -251,6 +267,14 @@ class EmulatedAgents {
     }
     master_->pushUpdate(id, mesos::v1::TASK_STARTING, true);
     master_->pushUpdate(id, mesos::v1::TASK_RUNNING, true, ip);
+    if (task.has_health_check()) {
+      if (task.health_check().type() != mesos::v1::HealthCheck::HTTP || ip.empty()) {
+        fail(id + ": only HTTP health checks on a container address are emulated");
+      } else {
+        unhealthy_[id] = fmt::format("http://{}:{}{}", ip, task.health_check().http().port(),
+                                     task.health_check().http().path());
+      }
+    }
     std::string node;
     for (const auto& label : task.labels().labels())
       if (label.key() == "node" && id.find("-gateway.") == std::string::npos) node = label.value();
@@ -258,7 +282,25 @@ class EmulatedAgents {
     if (!node.empty()) containers_[node] = containerName(id);
   }
 
+  // The executor's HTTP health check (healthy on 2xx/3xx), until it first passes.
+  void checkHealth() {
+    if (unhealthy_.empty() || std::chrono::steady_clock::now() < next_health_check_) return;
+    next_health_check_ = std::chrono::steady_clock::now() + 500ms;
+    for (auto it = unhealthy_.begin(); it != unhealthy_.end();) {
+      auto code = os::runProcess({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                  "--max-time", "1", it->second});
+      const std::string status = code ? trimmed(code->out) : "";
+      if (status.size() == 3 && (status[0] == '2' || status[0] == '3')) {
+        master_->pushHealth(it->first, true);
+        it = unhealthy_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
   void remove(const std::string& task_id) {
+    unhealthy_.erase(task_id);
     docker({"rm", "-f", containerName(task_id)});
     std::lock_guard lock(mutex_);
     std::erase_if(containers_, [&](const auto& entry) { return entry.second == containerName(task_id); });
@@ -278,6 +320,8 @@ class EmulatedAgents {
   std::atomic<int> teardowns_{0};
   bool torn_ = false;
   std::set<std::string> started_;
+  std::map<std::string, std::string> unhealthy_;  // task -> health check URL
+  std::chrono::steady_clock::time_point next_health_check_;
   std::mutex mutex_;
   std::map<std::string, std::string> containers_;  // node -> container
   std::vector<std::string> problems_;
@@ -309,6 +353,15 @@ class MesosAgents : public ::testing::Test {
     docker({"network", "rm", kNetwork});
     std::filesystem::remove_all(state_dir_);
     std::filesystem::remove(spec_file_);
+  }
+
+  // The daemon holds an exclusive flock on daemon.lock while it runs.
+  bool daemonRunning() const {
+    int fd = ::open((state_dir_ + "/daemon.lock").c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return false;
+    const bool free = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    ::close(fd);
+    return !free;
   }
 
   os::ProcessOutput inContainer(const std::string& container, const std::string& script) {
@@ -428,9 +481,24 @@ TEST_F(MesosAgents, NodesOnAgentsFetchTheirFilesAndTheNotebookManagesTheCluster)
       [&] { return inContainer(notebook, "ssh -o BatchMode=yes mtest-3 hostname").out == "mtest-3\n"; },
       60s));
 
+  // `down` while no master answers says so instead of hanging (after 30 s),
+  // and the daemon finishes the teardown by itself once a master is back.
+  agents_->withMaster([](TestMaster& master) {
+    master.failNext(1000000);  // 503 "No leader elected" for every request
+    master.dropStreamMidRecord();
+  });
+  auto stuck = coral({"down", "--state-dir", state_dir_}, 120);
+  EXPECT_EQ(stuck.exit_code, 1) << stuck.out << stuck.err;
+  EXPECT_NE(stuck.err.find("Mesos master cannot be reached"), std::string::npos) << stuck.err;
+  EXPECT_EQ(agents_->tornDown(), 0);
+  agents_->withMaster([](TestMaster& master) { master.failNext(0); });
+  EXPECT_TRUE(waitFor([&] { return agents_->tornDown() == 1; }, 60s)) << "no TEARDOWN once the master was back";
+  EXPECT_TRUE(waitFor([&] { return !daemonRunning(); }, 30s)) << "the daemon did not exit after the teardown";
+
+  // A second `down` finds nothing left to kill and removes the state dir.
   auto down = coral({"down", "--state-dir", state_dir_});
   EXPECT_EQ(down.exit_code, 0) << down.out << down.err;
-  EXPECT_EQ(agents_->tornDown(), 1);
+  EXPECT_FALSE(std::filesystem::exists(state_dir_));
   // The agents stop every task of the torn-down framework.
   EXPECT_TRUE(waitFor(
       [&] { return trimmed(docker({"ps", "-aq", "--filter", std::string("label=") + kAgentLabel}).out).empty(); },
