@@ -81,6 +81,24 @@ TEST(Codec, ClientIgnoresUnknownJsonFieldsAndEnumValues) {
   EXPECT_DOUBLE_EQ(event.subscribed().heartbeat_interval_seconds(), 15.0);
 }
 
+// A newer master's event types (e.g. UPDATE_OPERATION_STATUS, absent from the
+// v1 schema Debian ships) decode as UNKNOWN, which the backend ignores.
+TEST(Codec, EventTypesOfNewerMastersDecodeAsUnknown) {
+  v1::scheduler::Event fromJson;
+  auto json = decodeEvent(R"({"type":"UPDATE_OPERATION_STATUS","update_operation_status":)"
+                          R"({"status":{"operation_id":{"value":"op"},"state":"OPERATION_FINISHED"}}})",
+                          ContentType::kJson, &fromJson);
+  ASSERT_TRUE(json.ok()) << json.message();
+  EXPECT_EQ(fromJson.type(), v1::scheduler::Event::UNKNOWN);
+
+  // type = 99 (field 1, varint), then an unknown field 20 (length-delimited, empty).
+  const std::string bytes("\x08\x63\xa2\x01\x00", 5);
+  v1::scheduler::Event fromProtobuf;
+  auto protobuf = decodeEvent(bytes, ContentType::kProtobuf, &fromProtobuf);
+  ASSERT_TRUE(protobuf.ok()) << protobuf.message();
+  EXPECT_EQ(fromProtobuf.type(), v1::scheduler::Event::UNKNOWN);
+}
+
 TEST(Codec, ErrorsNameTheCause) {
   v1::scheduler::Event event;
   EXPECT_FALSE(decodeEvent("\xff\xff\xff", ContentType::kProtobuf, &event).ok());
