@@ -156,36 +156,7 @@ Status PolicyManager::persist(const std::vector<ManagedPolicy>& set) const {
 
 Status PolicyManager::enforce(const std::vector<ManagedPolicy>& set,
                               const PolicyTopology& topology) {
-  if (!enforcement_.host_iptables) {
-    // Calico selects nodes by label: only the policies matter, not where the
-    // nodes run now, unless MAC rules are enforced by the senders.
-    const auto values = valuesOf(set);
-    std::string key = "remote|";
-    for (const auto& managed : set) key += emit(managed.source) + "\n";
-    if (std::any_of(values.begin(), values.end(), policy::enforcedAtSender)) key += topologyKey(topology);
-    if (applied_key_ == key) return okStatus();
-    if (!enforcement_.sender_mac_rules.empty()) {
-      const std::string rules = policy::renderSenderMacRules(cluster_, values, topology.endpoints);
-      if (auto written = os::writeFileAtomically(enforcement_.sender_mac_rules, rules, 0644); !written) {
-        applied_key_.reset();
-        return makeError(fmt::format("cannot write the nodes' MAC rules: {}", written.message()));
-      }
-    }
-    if (enforcement_.calico_etcd.empty()) {
-      applied_key_ = key;
-      return okStatus();
-    }
-    if (auto written = policy::writeCalicoToEtcd(enforcement_.calico_etcd, cluster_, values);
-        !written) {
-      applied_key_.reset();
-      return makeError(fmt::format(
-          "cannot write the Calico policies to etcd at {}: {}; check that etcd answers there "
-          "(`coral up --backend mesos --calico-etcd URL`)",
-          enforcement_.calico_etcd, written.message()));
-    }
-    applied_key_ = key;
-    return okStatus();
-  }
+  if (!enforcement_.host_iptables) return enforceRemotely(set, topology);
   std::string notebook_ip;
   for (const auto& endpoint : topology.endpoints) {
     if (endpoint.role == "notebook") notebook_ip = endpoint.ip;
@@ -198,6 +169,37 @@ Status PolicyManager::enforce(const std::vector<ManagedPolicy>& set,
     return makeError(fmt::format("cannot apply the firewall policies: {}", applied.message()));
   }
   applied_key_ = topologyKey(topology);
+  return okStatus();
+}
+
+// Calico selects nodes by label, so etcd is rewritten only when the policies
+// change; the senders' MAC rules name addresses, so they also follow the nodes.
+// etcd goes first: it is the write that can fail for reasons outside this host.
+Status PolicyManager::enforceRemotely(const std::vector<ManagedPolicy>& set,
+                                      const PolicyTopology& topology) {
+  const auto values = valuesOf(set);
+  std::string policies_key;
+  for (const auto& managed : set) policies_key += emit(managed.source) + "\n";
+  if (!enforcement_.calico_etcd.empty() && calico_key_ != policies_key) {
+    calico_key_.reset();
+    if (auto written = policy::writeCalicoToEtcd(enforcement_.calico_etcd, cluster_, values);
+        !written) {
+      return makeError(fmt::format(
+          "cannot write the Calico policies to etcd at {}: {}; check that etcd answers there "
+          "(`coral up --backend mesos --calico-etcd URL`)",
+          enforcement_.calico_etcd, written.message()));
+    }
+    calico_key_ = policies_key;
+  }
+  const std::string mac_key = policies_key + topologyKey(topology);
+  if (!enforcement_.sender_mac_rules.empty() && mac_rules_key_ != mac_key) {
+    mac_rules_key_.reset();
+    const std::string rules = policy::renderSenderMacRules(cluster_, values, topology.endpoints);
+    if (auto written = os::writeFileAtomically(enforcement_.sender_mac_rules, rules, 0644); !written) {
+      return makeError(fmt::format("cannot write the nodes' MAC rules: {}", written.message()));
+    }
+    mac_rules_key_ = mac_key;
+  }
   return okStatus();
 }
 
@@ -266,14 +268,20 @@ Status PolicyManager::remove(const std::string& name, const PolicyTopology& topo
 }
 
 Status PolicyManager::refresh(const PolicyTopology& topology, bool force) {
-  if (force) applied_key_.reset();
-  if (!enforcement_.host_iptables) return enforce(policies_, topology);  // keyed on the policies
+  if (force) {
+    applied_key_.reset();
+    calico_key_.reset();
+    mac_rules_key_.reset();
+  }
+  if (!enforcement_.host_iptables) return enforceRemotely(policies_, topology);
   if (applied_key_ && *applied_key_ == topologyKey(topology)) return okStatus();
   return enforce(policies_, topology);
 }
 
 Status PolicyManager::removeAll() {
   applied_key_.reset();
+  calico_key_.reset();
+  mac_rules_key_.reset();
   if (!enforcement_.host_iptables) {
     if (!enforcement_.sender_mac_rules.empty()) {
       (void)os::writeFileAtomically(enforcement_.sender_mac_rules, "", 0644);

@@ -89,6 +89,7 @@ class PolicyManager {
  private:
   Status commit(std::vector<ManagedPolicy> next, const PolicyTopology& topology);
   Status enforce(const std::vector<ManagedPolicy>& set, const PolicyTopology& topology);
+  Status enforceRemotely(const std::vector<ManagedPolicy>& set, const PolicyTopology& topology);
   Status persist(const std::vector<ManagedPolicy>& set) const;
 
   std::string path_;
@@ -96,7 +97,10 @@ class PolicyManager {
   policy::IptablesEnforcer enforcer_;
   PolicyEnforcement enforcement_;
   std::vector<ManagedPolicy> policies_;
-  std::optional<std::string> applied_key_;  // what enforcement last depended on
+  // What each enforcement last depended on; unset = must be written again.
+  std::optional<std::string> applied_key_;    // host iptables: the topology
+  std::optional<std::string> calico_key_;     // etcd: the policies
+  std::optional<std::string> mac_rules_key_;  // share/mac-rules: policies and topology
   // How one policy takes effect, for GET /v1/policies and `coral policy list`.
   std::string enforcementOf(const policy::Policy& policy) const;
 };

@@ -26,7 +26,10 @@ class PolicyEtcd : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   PolicyManager manager(const std::string& url) {
-    return PolicyManager(dir_ + "/policies.yaml", "pe", PolicyEnforcement{false, url});
+    PolicyEnforcement remote;
+    remote.host_iptables = false;
+    remote.calico_etcd = url;
+    return PolicyManager(dir_ + "/policies.yaml", "pe", remote);
   }
   static std::vector<ManagedPolicy> api(const std::string& yaml) {
     auto parsed = PolicyManager::parse(YAML::Load(yaml), "request", "api");
@@ -92,6 +95,38 @@ TEST_F(PolicyEtcd, ChangesAreWrittenToCalicoLive) {
   // `down`.
   ASSERT_TRUE(restarted.removeAll());
   EXPECT_TRUE(stored().empty());
+}
+
+// MAC rules name the targets' addresses, so they follow the nodes; the
+// label-selected Calico resources do not need to.
+TEST_F(PolicyEtcd, NodeChangesRewriteOnlyTheSendersMacRules) {
+  PolicyEnforcement remote;
+  remote.host_iptables = false;
+  remote.calico_etcd = etcd_->url();
+  remote.sender_mac_rules = dir_ + "/mac-rules";
+  PolicyManager m(dir_ + "/policies.yaml", "pe", remote);
+  topology_.endpoints.push_back({"worker-1", "worker", "10.213.0.3", "02:00:00:00:00:01", "veth1"});
+  ASSERT_TRUE(m.merge(api("- {name: block-attacker, nodes: all, deny: {from: 10.0.0.5}}\n"
+                          "- {name: block-laptop, nodes: [worker-1], deny: {mac: '02:00:0d:4c:00:03'}}"),
+                      topology_));
+  auto rules = os::readFile(remote.sender_mac_rules);
+  ASSERT_TRUE(rules);
+  EXPECT_NE(rules->find("02:00:0d:4c:00:03 "), std::string::npos) << *rules;
+  EXPECT_NE(rules->find("-d 10.213.0.3/32"), std::string::npos) << *rules;
+  EXPECT_TRUE(has(stored(), "block-attacker"));
+
+  // worker-1 is relaunched with a new address.
+  ASSERT_TRUE(policy::writeCalicoToEtcd(etcd_->url(), "pe", {}));
+  topology_.endpoints.back().ip = "10.213.0.9";
+  ASSERT_TRUE(m.refresh(topology_));
+  rules = os::readFile(remote.sender_mac_rules);
+  ASSERT_TRUE(rules);
+  EXPECT_EQ(rules->find("10.213.0.3"), std::string::npos) << *rules;
+  EXPECT_NE(rules->find("-d 10.213.0.9/32"), std::string::npos) << *rules;
+  EXPECT_TRUE(stored().empty()) << "etcd was rewritten for a node change";
+
+  ASSERT_TRUE(m.removeAll());
+  EXPECT_EQ(*os::readFile(remote.sender_mac_rules), "");
 }
 
 TEST_F(PolicyEtcd, AnUnreachableEtcdChangesNothing) {

@@ -23,7 +23,11 @@ class PolicyManagerTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  PolicyManager manager() { return PolicyManager(path_, "pm", PolicyEnforcement{false, ""}); }
+  PolicyManager manager() {
+    PolicyEnforcement remote;
+    remote.host_iptables = false;
+    return PolicyManager(path_, "pm", remote);
+  }
 
   std::vector<ManagedPolicy> api(const std::string& yaml) {
     auto parsed = PolicyManager::parse(YAML::Load(yaml), "request", "api");
