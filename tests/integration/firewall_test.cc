@@ -351,7 +351,7 @@ TEST_F(Policies, CalicoExportRendersTheCurrentPolicies) {
 // `export --calico-etcd` writes the Calico resources into a real etcd v3
 // (Debian's etcd-server) on loopback, where Felix would read them.
 TEST_F(Policies, CalicoExportWritesToEtcd) {
-  if (!os::findExecutable("etcd")) GTEST_SKIP() << "etcd is not installed (apt-get install etcd-server)";
+  if (!os::findExecutable("etcd")) GTEST_FAIL() << "etcd is not installed (apt-get install etcd-server)";
   auto freePort = [] {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};

@@ -110,7 +110,7 @@ class AgentFilesApi {
           {{"data", offset < static_cast<long long>(data.size()) ? data.substr(offset, length) : ""},
            {"offset", offset}}));
     });
-    server_ = std::make_unique<api::Server>(io_, std::move(router), api::AuthPolicy{"", {"/files/read"}});
+    server_ = std::make_unique<api::Server>(io_, std::move(router), api::AuthPolicy{"", {"/files/read"}, {}});
     EXPECT_TRUE(server_->listenTcp("127.0.0.1", 0));
     work_.emplace(boost::asio::make_work_guard(io_));
     thread_ = std::thread([this] { io_.run(); });

@@ -1,4 +1,4 @@
-// Access to the recorded Mesos 1.12 traffic in shared/fixtures/mesos-1.12
+// Access to the recorded Mesos 1.12 traffic in tests/mesos/fixtures/mesos-1.12
 // (override the location with CORAL_FIXTURES_DIR).
 #pragma once
 
@@ -36,4 +36,4 @@ inline std::string httpBody(const std::string& raw) {
 
 #define CORAL_REQUIRE_FIXTURES()                \
   if (!::coral::mesos::testing::haveFixtures()) \
-  GTEST_SKIP() << "fixtures not found in " << ::coral::mesos::testing::fixturesDir()
+  GTEST_FAIL() << "fixtures not found in " << ::coral::mesos::testing::fixturesDir()

@@ -319,7 +319,9 @@ TEST_P(MesosBackendTest, NotebookIsReadyOnlyOnceItsHealthCheckPasses) {
   EXPECT_NE(scheduler->node("notebook")->message.find("health check"), std::string::npos)
       << scheduler->node("notebook")->message;
   EXPECT_FALSE(scheduler->converged());
-  if (docker()) EXPECT_FALSE(backend->gatewayTaskId()) << "no gateway to a notebook that does not answer";
+  if (docker()) {
+    EXPECT_FALSE(backend->gatewayTaskId()) << "no gateway to a notebook that does not answer";
+  }
 
   master->pushHealth("notebook.1", true);
   ASSERT_TRUE(runUntil([&] { return scheduler->converged(); }));

@@ -1,6 +1,6 @@
 // A strict, scriptable Mesos master for tests (never shipped): speaks POST
 // /api/v1/scheduler on 127.0.0.1:<ephemeral> like the recorded Mesos 1.12
-// master (status codes and bodies from shared/fixtures/mesos-1.12), and fails
+// master (status codes and bodies from tests/mesos/fixtures/mesos-1.12), and fails
 // the running test on every protocol mistake a client can make.
 #pragma once
 

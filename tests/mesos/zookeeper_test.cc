@@ -50,7 +50,7 @@ class ZooKeeperServerTest : public ::testing::Test {
   void SetUp() override {
     const char* jar = "/usr/share/java/zookeeper.jar";
     if (!std::filesystem::exists(jar) || !std::filesystem::exists("/usr/bin/java")) {
-      GTEST_SKIP() << "ZooKeeper server not installed: apt-get install zookeeperd";
+      GTEST_FAIL() << "ZooKeeper server not installed: apt-get install zookeeperd";
     }
     std::string tmpl = (std::filesystem::temp_directory_path() / "coral-zk-XXXXXX").string();
     dir_ = mkdtemp(tmpl.data());

@@ -28,10 +28,10 @@ std::vector<Policy> parse(const std::string& yaml) {
 class PolicyEnforcement : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces, iptables)";
+    if (::geteuid() != 0) GTEST_FAIL() << "needs root (network namespaces, iptables)";
     for (const char* tool :
          {"ip", "iptables", "iptables-restore", "iptables-save", "ping", "/usr/bin/python3"}) {
-      if (!os::findExecutable(tool)) GTEST_SKIP() << tool << " is not installed";
+      if (!os::findExecutable(tool)) GTEST_FAIL() << tool << " is not installed";
     }
     lock_ = std::make_unique<testing::ScopedLock>("/run/lock/coral-policy-integration.lock");
     ASSERT_TRUE(enforcer_.removeAll().ok());  // leftovers of a killed run
