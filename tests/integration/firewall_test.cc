@@ -3,10 +3,7 @@
 // real traffic between the cluster's own containers (ping, TCP to sshd and to
 // a Python web server, the notebook's published port through DNAT), and
 // `coral down` leaving no chain or rule behind. One cluster, tests in order.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +17,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "../policy/local_etcd.h"
 #include "cluster_harness.h"
 #include "docker/docker_client.h"
 #include "os/atomic_file.h"
@@ -351,39 +349,9 @@ TEST_F(Policies, CalicoExportRendersTheCurrentPolicies) {
 // `export --calico-etcd` writes the Calico resources into a real etcd v3
 // (Debian's etcd-server) on loopback, where Felix would read them.
 TEST_F(Policies, CalicoExportWritesToEtcd) {
-  if (!os::findExecutable("etcd")) GTEST_FAIL() << "etcd is not installed (apt-get install etcd-server)";
-  auto freePort = [] {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return static_cast<int>(ntohs(addr.sin_port));
-  };
-  const std::string client = fmt::format("http://127.0.0.1:{}", freePort());
-  const std::string peer = fmt::format("http://127.0.0.1:{}", freePort());
-  auto started = os::runProcess(
-      {"sh", "-c",
-       fmt::format("etcd --name fw-test --data-dir {0}/etcd --listen-client-urls {1} "
-                   "--advertise-client-urls {1} --listen-peer-urls {2} --initial-advertise-peer-urls {2} "
-                   "--initial-cluster fw-test={2} >{0}/etcd.log 2>&1 & echo $!",
-                   *dir_, client, peer)});
-  ASSERT_TRUE(started.ok());
-  const int etcd_pid = std::stoi(started->out);
-  struct Stop {
-    int pid;
-    ~Stop() { ::kill(pid, SIGTERM); }
-  } stop{etcd_pid};
-  bool ready = false;
-  for (int i = 0; i < 100 && !ready; ++i) {
-    auto health = os::runProcess({"curl", "-sf", "-m", "1", client + "/health"});
-    ready = health.ok() && health->exit_code == 0;
-    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_TRUE(ready) << "etcd did not answer on " << client;
+  auto etcd = policy::testing::LocalEtcd::start();
+  ASSERT_TRUE(etcd) << etcd.message();
+  const std::string client = (*etcd)->url();
 
   auto applied = apply("- name: etcd-deny\n  nodes: [worker-1]\n  deny: {from: 192.0.2.5}\n"
                        "- name: etcd-mac\n  nodes: all\n  deny: {mac: \"02:00:0d:4c:00:09\"}\n");
