@@ -12,6 +12,7 @@
 #include "daemon/host_address.h"
 #include "daemon/routes.h"
 #include "network/blackhole_route.h"
+#include "network/egress_guard.h"
 #include "network/cni_chains.h"
 #include "network/port_holder.h"
 #include "network/subnet_check.h"
@@ -320,6 +321,12 @@ Status Daemon::startLocalBackend(const core::ClusterSpec& spec) {
   auto network = network::resolveNetwork(settings, dir_.root(), net_options);
   if (!network) return network.error();
   if (auto hole = network::addBlackholeRoute(spec.network.subnet); !hole) return hole;
+  if (network->plugin == network::Plugin::Ptp) {
+    if (auto guard = network::addEgressGuard(spec.network.subnet); !guard) {
+      (void)network::removeBlackholeRoute(spec.network.subnet);
+      return guard;
+    }
+  }
   network_ = *network;
   spdlog::info("network {} uses the {} plugin ({}), subnet {}", network_->name,
                network::pluginName(network_->plugin), network_->config_path, network_->subnet);
@@ -417,6 +424,7 @@ void Daemon::finishShutdownIfDone() {
   std::vector<std::string> problems;
   if (network_) {
     if (auto s = network::removeBlackholeRoute(network_->subnet); !s) problems.push_back(s.message());
+    if (auto s = network::removeEgressGuard(network_->subnet); !s) problems.push_back(s.message());
     if (auto s = network::removeEmptyCniChains(); !s) problems.push_back(s.message());
   }
   if (policies_) {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "network/egress_guard.h"
 #include "network/host_port_access.h"
 
 namespace coral::network {
@@ -84,6 +85,9 @@ Result<Attachment> Attacher::attach(const CalicoNetwork& network, const std::str
         !allowed) {
       return undo(allowed.message());
     }
+    // The first attachment on a host puts the CNI firewall plugin's jump
+    // above the guard.
+    if (auto guarded = keepEgressGuardFirst(network.subnet); !guarded) return undo(guarded.message());
   }
   return attachment;
 }

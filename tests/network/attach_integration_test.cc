@@ -27,6 +27,7 @@
 #include "network/blackhole_route.h"
 #include "network/calico_network.h"
 #include "network/cni_chains.h"
+#include "network/egress_guard.h"
 #include "network/host_port_access.h"
 #include "network/iptables_exec.h"
 #include "network/ipv4.h"
@@ -205,6 +206,26 @@ class NetworkIntegration : public ::testing::Test {
     return pid;
   }
 
+  // Another "machine": a netns behind its own veth pair, outside the subnet,
+  // routed through this host. Returns the netns name.
+  std::string makeRemoteMachine() {
+    const std::string ns = prefix_ + "-remote";
+    const std::string host_if = fmt::format("crl{}h", ::getpid()), remote_if = fmt::format("crl{}c", ::getpid());
+    EXPECT_EQ(run({"ip", "netns", "add", ns}), 0);
+    onTearDown([ns] { run({"ip", "netns", "del", ns}); });
+    EXPECT_EQ(run({"ip", "link", "add", host_if, "type", "veth", "peer", "name", remote_if, "netns", ns}), 0);
+    onTearDown([host_if] { run({"ip", "link", "del", host_if}); });
+    EXPECT_EQ(run({"ip", "addr", "add", remoteGateway() + "/30", "dev", host_if}), 0);
+    EXPECT_EQ(run({"ip", "link", "set", host_if, "up"}), 0);
+    EXPECT_EQ(run({"ip", "netns", "exec", ns, "ip", "addr", "add", remoteAddress() + "/30", "dev", remote_if}), 0);
+    EXPECT_EQ(run({"ip", "netns", "exec", ns, "ip", "link", "set", remote_if, "up"}), 0);
+    EXPECT_EQ(run({"ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"}), 0);
+    EXPECT_EQ(run({"ip", "netns", "exec", ns, "ip", "route", "add", "default", "via", remoteGateway()}), 0);
+    return ns;
+  }
+  std::string remoteGateway() const { return client_net_ + ".1"; }  // this host's end
+  std::string remoteAddress() const { return client_net_ + ".2"; }
+
   CalicoNetwork resolve() {
     auto net = resolveNetwork(settings_, state_dir_, options_);
     EXPECT_TRUE(net.ok()) << net.message();
@@ -307,21 +328,11 @@ TEST_F(NetworkIntegration, TwoContainersTalkPortMapWorksAndEverythingIsRemoved) 
   EXPECT_NE(holder->find("DNAT"), std::string::npos) << *holder;
   EXPECT_NE(holder->find(att_a.ip + ":" + std::to_string(kContainerPort)), std::string::npos) << *holder;
 
-  // A client on another "machine" (a netns behind its own veth) reaches the
-  // mapped port too: through PREROUTING DNAT and FORWARD (policy DROP).
-  const std::string client_ns = prefix_ + "-client";
-  const std::string host_if = fmt::format("crl{}h", ::getpid()), client_if = fmt::format("crl{}c", ::getpid());
-  ASSERT_EQ(run({"ip", "netns", "add", client_ns}), 0);
-  onTearDown([client_ns] { run({"ip", "netns", "del", client_ns}); });
-  ASSERT_EQ(run({"ip", "link", "add", host_if, "type", "veth", "peer", "name", client_if, "netns", client_ns}), 0);
-  onTearDown([host_if] { run({"ip", "link", "del", host_if}); });
-  ASSERT_EQ(run({"ip", "addr", "add", client_net_ + ".1/30", "dev", host_if}), 0);
-  ASSERT_EQ(run({"ip", "link", "set", host_if, "up"}), 0);
-  ASSERT_EQ(run({"ip", "netns", "exec", client_ns, "ip", "addr", "add", client_net_ + ".2/30", "dev", client_if}), 0);
-  ASSERT_EQ(run({"ip", "netns", "exec", client_ns, "ip", "link", "set", client_if, "up"}), 0);
-  ASSERT_EQ(run({"ip", "netns", "exec", client_ns, "ip", "route", "add", "default", "via", client_net_ + ".1"}), 0);
+  // A client on another "machine" reaches the mapped port too: through
+  // PREROUTING DNAT and FORWARD (policy DROP).
+  const std::string client_ns = makeRemoteMachine();
   auto remote = os::runProcess({"ip", "netns", "exec", client_ns, "curl", "-sS", "-m", "5",
-                                fmt::format("http://{}.1:{}/marker.txt", client_net_, kHostPort)});
+                                fmt::format("http://{}:{}/marker.txt", remoteGateway(), kHostPort)});
   ASSERT_TRUE(remote.ok());
   EXPECT_EQ(remote->exit_code, 0) << remote->err;
   EXPECT_EQ(remote->out, "coral-marker\n");
@@ -352,6 +363,59 @@ TEST_F(NetworkIntegration, TwoContainersTalkPortMapWorksAndEverythingIsRemoved) 
   for (const auto& chain : cniChains()) {
     EXPECT_TRUE(chains_before_.count(chain)) << chain << " was left behind";
   }
+}
+
+// Nodes answer clients on other machines, and talk to each other and to this
+// host, but cannot open connections to other machines.
+TEST_F(NetworkIntegration, EgressGuardKeepsNewConnectionsOnThisMachine) {
+  CalicoNetwork net = resolve();
+  // As the daemon does: the guard first, then the attachments. The first
+  // attachment on a host inserts the CNI firewall plugin's jump (which
+  // accepts everything from the containers) above it; the attacher moves it up.
+  onTearDown([this] { (void)removeEgressGuard(subnet_); });
+  ASSERT_TRUE(addEgressGuard(subnet_).ok());
+  ASSERT_TRUE(addEgressGuard(subnet_).ok()) << "adding twice must be fine";
+  Sandbox a = makeSandbox("ga");
+  Sandbox b = makeSandbox("gb");
+  Attacher attacher(options_, state_dir_);
+  Attachment att_a = attach(attacher, net, prefix_ + "-ga", a.pid, {{kHostPort, kContainerPort, "tcp", ""}});
+  Attachment att_b = attach(attacher, net, prefix_ + "-gb", b.pid);
+  ASSERT_FALSE(att_a.ip.empty());
+  ASSERT_FALSE(att_b.ip.empty());
+  const std::string remote_ns = makeRemoteMachine();
+
+  coral::testing::writeFile(dir_.sub("www/marker.txt"), "coral-marker\n");
+  auto serve = [&](const std::string& netns) {
+    pid_t pid = spawn({"ip", "netns", "exec", netns, "/usr/bin/python3", "-m", "http.server",
+                       std::to_string(kContainerPort), "--bind", "0.0.0.0", "--directory", dir_.sub("www")});
+    onTearDown([pid] { stop(pid); });
+  };
+  serve(a.netns);
+  serve(remote_ns);
+  // curl from `netns` to ip:port: its exit code (7 = could not connect) and how long it took.
+  auto fetch = [](const std::string& netns, const std::string& ip, int port) {
+    const auto began = std::chrono::steady_clock::now();
+    auto out = os::runProcess({"ip", "netns", "exec", netns, "curl", "-sS", "-o", "/dev/null", "-m", "5",
+                               fmt::format("http://{}:{}/marker.txt", ip, port)});
+    return std::make_pair(out ? out->exit_code : -1, std::chrono::steady_clock::now() - began);
+  };
+  ASSERT_TRUE(waitFor([&] { return fetch(remote_ns, remoteAddress(), kContainerPort).first == 0; }));
+  ASSERT_TRUE(waitFor([&] { return fetch(a.netns, att_a.ip, kContainerPort).first == 0; }));
+
+  auto [refused, took] = fetch(a.netns, remoteAddress(), kContainerPort);
+  EXPECT_EQ(refused, 7) << "a node opened a connection to another machine";
+  EXPECT_LT(took, 2s) << "rejected, not left to time out";
+  // The other machine still reaches the node's published port, and the node answers.
+  EXPECT_EQ(fetch(remote_ns, remoteGateway(), kHostPort).first, 0);
+  // Nodes reach each other and this host.
+  EXPECT_EQ(run({"ip", "netns", "exec", b.netns, "ping", "-c1", "-W2", att_a.ip}), 0);
+  EXPECT_EQ(run({"ip", "netns", "exec", b.netns, "ping", "-c1", "-W2", net.gateway}), 0);
+
+  // Without the guard the node gets through: it was the guard that stopped it.
+  ASSERT_TRUE(removeEgressGuard(subnet_).ok());
+  EXPECT_TRUE(removeEgressGuard(subnet_).ok()) << "removing twice must be fine";
+  EXPECT_EQ(tableRules("filter").find(subnet_ + " stays on this machine"), std::string::npos);
+  EXPECT_EQ(fetch(a.netns, remoteAddress(), kContainerPort).first, 0);
 }
 
 TEST_F(NetworkIntegration, DetachIsCleanWhenTheContainerIsAlreadyGone) {
