@@ -1,5 +1,6 @@
 #include "network/egress_guard.h"
 
+#include <mutex>
 #include <optional>
 #include <sstream>
 
@@ -9,6 +10,10 @@
 
 namespace coral::network {
 namespace {
+
+// A daemon attaches several containers at once; the guard's checks and moves
+// must not interleave (two moves would delete one rule twice).
+std::mutex guard_mutex;
 
 std::string guardComment(const std::string& subnet) {
   return fmt::format("coral: {} stays on this machine", subnet);
@@ -26,10 +31,26 @@ Result<bool> present(const std::string& subnet) {
   return checked->exit_code == 0;
 }
 
+Status removeLocked(const std::string& subnet) {
+  // One delete per copy, should a crashed run have added it twice.
+  for (;;) {
+    auto there = present(subnet);
+    if (!there) return there.error();
+    if (!*there) return okStatus();
+    auto deleted = runIptables("filter", withSpec({"-D", "FORWARD"}, subnet));
+    if (!deleted) return deleted.error();
+    if (deleted->exit_code != 0) {
+      return makeError(fmt::format("cannot remove the egress guard of subnet {} from FORWARD: {}",
+                                   subnet, deleted->err));
+    }
+  }
+}
+
 // The guard must come before the CNI firewall plugin's jump, which accepts
 // everything from the containers and which the plugin inserts first in
 // FORWARD when it finds none.
 Status place(const std::string& subnet, bool add_when_missing) {
+  std::lock_guard lock(guard_mutex);
   auto listing = listIptablesRules("filter");
   if (!listing) return listing.error();
   const std::string comment = "\"" + guardComment(subnet) + "\"";
@@ -45,7 +66,7 @@ Status place(const std::string& subnet, bool add_when_missing) {
   if (guard && (!cni_jump || *guard < *cni_jump)) return okStatus();
   if (!guard && !add_when_missing) return okStatus();
   if (guard) {
-    if (auto removed = removeEgressGuard(subnet); !removed) return removed;
+    if (auto removed = removeLocked(subnet); !removed) return removed;
   }
   auto added = runIptables("filter", withSpec({"-I", "FORWARD", "1"}, subnet));
   if (!added) return added.error();
@@ -74,18 +95,8 @@ Status addEgressGuard(const std::string& subnet) { return place(subnet, true); }
 Status keepEgressGuardFirst(const std::string& subnet) { return place(subnet, false); }
 
 Status removeEgressGuard(const std::string& subnet) {
-  // One delete per copy, should a crashed run have added it twice.
-  for (;;) {
-    auto there = present(subnet);
-    if (!there) return there.error();
-    if (!*there) return okStatus();
-    auto deleted = runIptables("filter", withSpec({"-D", "FORWARD"}, subnet));
-    if (!deleted) return deleted.error();
-    if (deleted->exit_code != 0) {
-      return makeError(fmt::format("cannot remove the egress guard of subnet {} from FORWARD: {}",
-                                   subnet, deleted->err));
-    }
-  }
+  std::lock_guard lock(guard_mutex);
+  return removeLocked(subnet);
 }
 
 }  // namespace coral::network
