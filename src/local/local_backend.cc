@@ -157,12 +157,38 @@ void LocalBackend::launch(const core::Offer&, const std::vector<core::LaunchRequ
       auto release = [slow, head_start, released] {
         if (slow) std::call_once(*released, [&] { head_start->set_value(); });
       };
-      auto progress = [this, release](const core::Instance& instance) {
+      std::string id;  // known once the container exists
+      auto progress = [this, release, &id](const core::Instance& instance) {
         if (instance.phase != core::Phase::Launching) release();
+        if (id.empty()) {
+          // Before the scheduler hears of the instance, so before any kill of it.
+          std::lock_guard lock(mutex_);
+          launching_.insert(instance.id);
+          id = instance.id;
+        }
         toScheduler([instance](core::SchedulerEvents& e) { e.onInstance(instance); });
       };
-      auto instance = launcher_.launch(request, progress);
+      auto cancelled = [this, &id] {
+        std::lock_guard lock(mutex_);
+        return cancelled_.count(id) > 0;
+      };
+      auto instance = launcher_.launch(request, progress, cancelled);
       release();
+      bool was_cancelled = false;
+      if (!id.empty()) {
+        std::lock_guard lock(mutex_);
+        launching_.erase(id);
+        was_cancelled = cancelled_.erase(id) > 0;
+      }
+      if (was_cancelled) {
+        // Killed while launching: the kill is answered here, once nothing
+        // else touches the container (a failed launch removed it already).
+        core::Instance gone = instance ? *instance : core::Instance{};
+        gone.id = id;
+        gone.node = request.node.name;
+        removeAndReport(gone);
+        return;
+      }
       if (instance) {
         progress(*instance);
         return;
@@ -180,24 +206,32 @@ void LocalBackend::kill(const core::Instance& instance) {
   {
     std::lock_guard lock(mutex_);
     removing_.insert(instance.id);
+    // Its launch thread stops at the next step and removes it (a DEL racing
+    // the launch's CNI ADD would leave the ADD's iptables rules behind).
+    if (launching_.count(instance.id)) {
+      cancelled_.insert(instance.id);
+      return;
+    }
   }
-  boost::asio::post(workers_, [this, instance] {
-    Status removed;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      removed = launcher_.remove(instance.id);
-      if (removed) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
-    }
-    if (!removed) spdlog::error("removing {}: {}", instance.node, removed.message());
-    {
-      std::lock_guard lock(mutex_);
-      removing_.erase(instance.id);
-    }
-    toScheduler([this, instance](core::SchedulerEvents& e) {
-      allocated_.erase(instance.node);
-      e.onInstanceGone(instance.id);
-      if (offer_interest_ && !offer_outstanding_) offerNow();
-    });
+  boost::asio::post(workers_, [this, instance] { removeAndReport(instance); });
+}
+
+void LocalBackend::removeAndReport(const core::Instance& instance) {
+  Status removed;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    removed = launcher_.remove(instance.id);
+    if (removed) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+  }
+  if (!removed) spdlog::error("removing {}: {}", instance.node, removed.message());
+  {
+    std::lock_guard lock(mutex_);
+    removing_.erase(instance.id);
+  }
+  toScheduler([this, instance](core::SchedulerEvents& e) {
+    allocated_.erase(instance.node);
+    e.onInstanceGone(instance.id);
+    if (offer_interest_ && !offer_outstanding_) offerNow();
   });
 }
 

@@ -49,6 +49,8 @@ class LocalBackend : public core::Backend {
   void offerNow();
   void watchEvents();
   void onContainerDied(const std::string& id, int exit_code);
+  // Removes the instance's container (worker thread), then reports it gone.
+  void removeAndReport(const core::Instance& instance);
   template <typename F>
   void toScheduler(F&& f);
 
@@ -71,9 +73,12 @@ class LocalBackend : public core::Backend {
   int offer_counter_ = 0;
 
   // Shared with worker threads: containers being removed on purpose, whose
-  // "die" event is not a failure.
+  // "die" event is not a failure; containers whose launch thread still runs,
+  // and those of them killed meanwhile (their launch thread removes them).
   std::mutex mutex_;
   std::set<std::string> removing_;
+  std::set<std::string> launching_;
+  std::set<std::string> cancelled_;
 };
 
 }  // namespace coral::local

@@ -63,7 +63,8 @@ core::Instance instanceFromLabels(const docker::ContainerInfo& container) {
 
 Result<core::Instance> NodeLauncher::launch(
     const core::LaunchRequest& request,
-    const std::function<void(const core::Instance&)>& progress) {
+    const std::function<void(const core::Instance&)>& progress,
+    const std::function<bool()>& cancelled) {
   const core::NodeSpec& node = request.node;
   auto image = ctx_.docker.inspectImage(node.image);
   if (!image) return image.error();
@@ -113,7 +114,10 @@ Result<core::Instance> NodeLauncher::launch(
     (void)remove(instance.id);
     return makeError(fmt::format("node {}: {}", node.name, what));
   };
+  auto stopped = [&] { return cancelled && cancelled(); };
+  const std::string kCancelled = "the launch was cancelled (the node is being removed)";
 
+  if (stopped()) return fail(kCancelled);
   if (auto started = ctx_.docker.startContainer(instance.id); !started) return fail(started.message());
   auto info = ctx_.docker.inspectContainer(instance.id);
   if (!info) return fail(info.message());
@@ -123,6 +127,7 @@ Result<core::Instance> NodeLauncher::launch(
                             logs ? trim(*logs) : logs.message()));
   }
 
+  if (stopped()) return fail(kCancelled);
   instance.phase = core::Phase::Attaching;
   instance.message = "joining network " + ctx_.network.name;
   progress(instance);
@@ -131,10 +136,12 @@ Result<core::Instance> NodeLauncher::launch(
   instance.ip = *ip;
   instance.ports = node.ports;
 
+  if (stopped()) return fail(kCancelled);
   instance.phase = core::Phase::Starting;
   instance.message = "waiting until ready";
   progress(instance);
-  if (auto ready = waitReady(node, instance.ip); !ready) {
+  if (auto ready = waitReady(node, instance.ip, cancelled); !ready) {
+    if (stopped()) return fail(kCancelled);
     auto logs = ctx_.docker.logs(instance.id, 20);
     return fail(fmt::format("{}; last log lines:\n{}", ready.message(),
                             logs ? trim(*logs) : logs.message()));
@@ -153,8 +160,9 @@ Result<std::string> NodeLauncher::attach(const std::string& container_id, int pi
   return attachment->ip;
 }
 
-Status NodeLauncher::waitReady(const core::NodeSpec& node, const std::string& ip) {
-  if (!node.ready_probe) return waitForTcp(ip, 22, kSshReadyTimeout);
+Status NodeLauncher::waitReady(const core::NodeSpec& node, const std::string& ip,
+                               const std::function<bool()>& cancelled) {
+  if (!node.ready_probe) return waitForTcp(ip, 22, kSshReadyTimeout, cancelled);
   const core::HttpProbe& probe = *node.ready_probe;
   std::string token;
   if (!probe.token_file.empty()) {
@@ -162,7 +170,8 @@ Status NodeLauncher::waitReady(const core::NodeSpec& node, const std::string& ip
     if (!text) return text.error();
     token = trim(*text);
   }
-  auto ready = waitForAuthenticatedHttp(ip, probe.port, probe.path, token, kNotebookReadyTimeout);
+  auto ready =
+      waitForAuthenticatedHttp(ip, probe.port, probe.path, token, kNotebookReadyTimeout, cancelled);
   if (!ready) return ready;
   // The published port is what users open; prove the host side answers too.
   for (const auto& port : node.ports) {

@@ -28,9 +28,11 @@ class NodeLauncher {
   explicit NodeLauncher(LauncherContext context) : ctx_(std::move(context)) {}
 
   // `progress` is called with each new phase of the instance (from this
-  // thread). On failure everything created so far is removed again.
+  // thread). On failure everything created so far is removed again; so it is
+  // when `cancelled` holds (checked between the steps and while waiting).
   Result<core::Instance> launch(const core::LaunchRequest& request,
-                                const std::function<void(const core::Instance&)>& progress);
+                                const std::function<void(const core::Instance&)>& progress,
+                                const std::function<bool()>& cancelled = {});
 
   // Takes an instance found at start-up back under management: re-attaches
   // it to the network when its attachment is missing or broken.
@@ -44,7 +46,8 @@ class NodeLauncher {
  private:
   Result<std::string> attach(const std::string& container_id, int pid,
                              const std::vector<core::PortMapping>& ports);
-  Status waitReady(const core::NodeSpec& node, const std::string& ip);
+  Status waitReady(const core::NodeSpec& node, const std::string& ip,
+                   const std::function<bool()>& cancelled);
 
   LauncherContext ctx_;
 };

@@ -44,10 +44,12 @@ Result<HttpAnswer> httpGet(const std::string& host, int port, const std::string&
   return HttpAnswer{static_cast<int>(response.result_int()), response.body()};
 }
 
-Status waitForTcp(const std::string& host, int port, std::chrono::milliseconds timeout) {
+Status waitForTcp(const std::string& host, int port, std::chrono::milliseconds timeout,
+                  const Cancelled& cancelled) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string last = "no attempt";
   while (std::chrono::steady_clock::now() < deadline) {
+    if (cancelled && cancelled()) return makeError("cancelled");
     asio::io_context io;
     beast::tcp_stream stream(io);
     stream.expires_after(std::chrono::milliseconds(500));
@@ -63,10 +65,12 @@ Status waitForTcp(const std::string& host, int port, std::chrono::milliseconds t
 }
 
 Status waitForAuthenticatedHttp(const std::string& host, int port, const std::string& target,
-                                const std::string& token, std::chrono::milliseconds timeout) {
+                                const std::string& token, std::chrono::milliseconds timeout,
+                                const Cancelled& cancelled) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string last = "no answer";
   while (std::chrono::steady_clock::now() < deadline) {
+    if (cancelled && cancelled()) return makeError("cancelled");
     auto with_token = httpGet(host, port, target, token, std::chrono::milliseconds(2000));
     if (with_token && with_token->status == 200) {
       auto without = httpGet(host, port, target, "", std::chrono::milliseconds(2000));

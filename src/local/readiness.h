@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "core/result.h"
@@ -19,10 +20,15 @@ struct HttpAnswer {
 Result<HttpAnswer> httpGet(const std::string& host, int port, const std::string& target,
                            const std::string& token, std::chrono::milliseconds timeout);
 
-Status waitForTcp(const std::string& host, int port, std::chrono::milliseconds timeout);
+// Both poll until ready, `timeout` passes, or `cancelled` (when given) holds.
+using Cancelled = std::function<bool()>;
+
+Status waitForTcp(const std::string& host, int port, std::chrono::milliseconds timeout,
+                  const Cancelled& cancelled = {});
 
 // Polls until `target` answers 403 without the token and 200 with it.
 Status waitForAuthenticatedHttp(const std::string& host, int port, const std::string& target,
-                                const std::string& token, std::chrono::milliseconds timeout);
+                                const std::string& token, std::chrono::milliseconds timeout,
+                                const Cancelled& cancelled = {});
 
 }  // namespace coral::local
