@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <latch>
 #include <memory>
 #include <mutex>
@@ -187,6 +188,19 @@ class ControlRoom : public ::testing::Test {
   }
 
   static std::string* dir_;
+  // The daemon's warnings, errors and failed nodes so far, to show why a check failed.
+  static std::string problemsInDaemonLog() {
+    std::ifstream in(*state_dir_ + "/daemon.log");
+    std::string problems;
+    for (std::string line; std::getline(in, line);) {
+      if (line.find("[warning]") != std::string::npos || line.find("[error]") != std::string::npos ||
+          line.find(": failed") != std::string::npos) {
+        problems += line + "\n";
+      }
+    }
+    return "daemon log warnings and errors:\n" + problems;
+  }
+
   static std::string* state_dir_;
   static HostFootprint* before_;
   static os::ProcessOutput* up_;
@@ -505,7 +519,7 @@ TEST_F(ControlRoom, EventStreamCarriesARestartInOrder) {
   sse_thread_->join();
   // The restart is one more worker launch, and not a failure.
   EXPECT_EQ(metric("coral_launches_total{role=\"worker\"}"), launches_before + 1);
-  EXPECT_EQ(metric("coral_failures_total{role=\"worker\"}"), 0);
+  EXPECT_EQ(metric("coral_failures_total{role=\"worker\"}"), 0) << problemsInDaemonLog();
 
   std::lock_guard lock(log->mutex);
   EXPECT_TRUE(log->failure.empty()) << log->failure;
