@@ -115,9 +115,9 @@ Result<core::Instance> NodeLauncher::launch(
     return makeError(fmt::format("node {}: {}", node.name, what));
   };
   auto stopped = [&] { return cancelled && cancelled(); };
-  const std::string kCancelled = "the launch was cancelled (the node is being removed)";
+  const std::string cancelled_message = "the launch was cancelled (the node is being removed)";
 
-  if (stopped()) return fail(kCancelled);
+  if (stopped()) return fail(cancelled_message);
   if (auto started = ctx_.docker.startContainer(instance.id); !started) return fail(started.message());
   auto info = ctx_.docker.inspectContainer(instance.id);
   if (!info) return fail(info.message());
@@ -127,7 +127,7 @@ Result<core::Instance> NodeLauncher::launch(
                             logs ? trim(*logs) : logs.message()));
   }
 
-  if (stopped()) return fail(kCancelled);
+  if (stopped()) return fail(cancelled_message);
   instance.phase = core::Phase::Attaching;
   instance.message = "joining network " + ctx_.network.name;
   progress(instance);
@@ -136,12 +136,12 @@ Result<core::Instance> NodeLauncher::launch(
   instance.ip = *ip;
   instance.ports = node.ports;
 
-  if (stopped()) return fail(kCancelled);
+  if (stopped()) return fail(cancelled_message);
   instance.phase = core::Phase::Starting;
   instance.message = "waiting until ready";
   progress(instance);
   if (auto ready = waitReady(node, instance.ip, cancelled); !ready) {
-    if (stopped()) return fail(kCancelled);
+    if (stopped()) return fail(cancelled_message);
     auto logs = ctx_.docker.logs(instance.id, 20);
     return fail(fmt::format("{}; last log lines:\n{}", ready.message(),
                             logs ? trim(*logs) : logs.message()));
