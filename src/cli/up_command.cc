@@ -96,7 +96,10 @@ int runUp(const UpOptions& options) {
   CommonOptions common = options.common;
   common.cluster = spec->name;
   daemon::StateDir dir(common.stateDir());
-  if (options.backend == "mesos") {
+  // A state dir set up by `up --backend mesos` stays on Mesos (so does its daemon).
+  std::string backend = options.backend;
+  if (std::filesystem::exists(mesos::settingsPath(dir.root()))) backend = "mesos";
+  if (backend == "mesos") {
     // The daemon reads these from the state dir (also after a restart).
     mesos::BackendSettings settings;
     if (options.master.empty()) {
@@ -130,13 +133,13 @@ int runUp(const UpOptions& options) {
 
   bool had_cluster = std::filesystem::exists(dir.spec());
   bool started = false;
-  auto client = ensureDaemon(dir, options.backend, &started);
+  auto client = ensureDaemon(dir, backend, &started);
   if (!client) {
     std::cerr << "coral: " << client.message() << "\n";
     return 1;
   }
   std::cout << fmt::format("coral: cluster {} ({} workers + notebook) on backend {}, state in {}\n",
-                           spec->name, spec->workers, options.backend, dir.root());
+                           spec->name, spec->workers, backend, dir.root());
 
   nlohmann::json submit{{"yaml", yaml_text}, {"file", file_name}};
   auto submitted = client->request("PUT", "/v1/spec", submit.dump(), std::chrono::minutes(2));

@@ -445,6 +445,35 @@ TEST_F(MesosAgents, NodesOnAgentsFetchTheirFilesAndTheNotebookManagesTheCluster)
   EXPECT_NE(logs.out.find("NotebookApp"), std::string::npos)
       << logs.out << logs.err << "\ndocker logs: " << docker({"logs", notebook}).err;
 
+  // The scheduler is killed and started again by a plain `coral up` (the
+  // state dir remembers the master): it re-subscribes with the same framework
+  // ID, reconciles, adopts its tasks and launches no twins; no node stopped.
+  std::string framework_id;
+  std::size_t launched = 0;
+  int subscribes = 0, reconciles = 0;
+  agents_->withMaster([&](TestMaster& master) {
+    framework_id = master.frameworkId();
+    launched = master.launchedTasks().size();
+    subscribes = master.subscribeCount();
+    reconciles = static_cast<int>(master.callsOfType(mesos::v1::scheduler::Call::RECONCILE).size());
+  });
+  auto pid = os::readFile(state_dir_ + "/daemon.lock");
+  ASSERT_TRUE(pid && std::atoi(pid->c_str()) > 0);
+  ASSERT_EQ(::kill(std::atoi(pid->c_str()), SIGKILL), 0);
+  ASSERT_TRUE(waitFor([&] { return !daemonRunning(); }, 10s));
+  auto again = coral({"up", "--state-dir", state_dir_, "-f", spec_file_, "--timeout", "120"});
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_NE(again.out.find("on backend mesos"), std::string::npos) << again.out;
+  agents_->withMaster([&](TestMaster& master) {
+    EXPECT_EQ(master.subscribeCount(), subscribes + 1);
+    EXPECT_EQ(master.frameworkId(), framework_id);
+    EXPECT_GE(static_cast<int>(master.callsOfType(mesos::v1::scheduler::Call::RECONCILE).size()),
+              reconciles + 2) << "explicit and implicit reconciliation after the re-subscription";
+    EXPECT_EQ(master.launchedTasks().size(), launched) << "twins launched after the restart";
+  });
+  EXPECT_EQ(agents_->containerOf("notebook"), notebook) << "the notebook was replaced";
+  EXPECT_EQ(agents_->containerOf("worker-1"), worker) << "worker-1 was replaced";
+
   // A MAC deny rule is enforced by the sender (on Calico no node sees another
   // machine's MAC): worker-1's pings to the notebook stop, worker-2's do not,
   // and removing the policy lets them through again.
