@@ -201,7 +201,8 @@ Result<CniResult> Runtime::add(const NetworkConfigList& network, const RuntimeAr
   return result;
 }
 
-Status Runtime::del(const NetworkConfigList& network, const RuntimeArgs& args) {
+Status Runtime::del(const NetworkConfigList& network, const RuntimeArgs& args,
+                    const nlohmann::json* fallback_result) {
   if (auto ok = validateList(network); !ok) return ok;
   if (auto ok = validateArgs(args); !ok) return ok;
   auto cached = readCacheRecord(cache_dir_, network.name, args.container_id, args.ifname);
@@ -227,7 +228,13 @@ Status Runtime::del(const NetworkConfigList& network, const RuntimeArgs& args) {
   effective.netns_path = netns;
 
   nlohmann::json prev;
-  if (cached->has_value() && passesCachedResult(network)) prev = (*cached)->result;
+  if (passesCachedResult(network)) {
+    if (cached->has_value()) {
+      prev = (*cached)->result;
+    } else if (fallback_result != nullptr) {
+      prev = *fallback_result;
+    }
+  }
   std::string problems;
   for (size_t i = network.plugins.size(); i-- > 0;) {
     // Keep going after a failure: the other plugins' state should still go.

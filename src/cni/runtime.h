@@ -35,7 +35,10 @@ class Runtime {
   // missing netns or cache is fine. The netns, CNI_ARGS and port mappings
   // recorded at ADD are used when `args` leaves them empty. The cache file is
   // removed only when every plugin succeeded, so a failed DEL can be retried.
-  Status del(const NetworkConfigList& network, const RuntimeArgs& args);
+  // Without a cached result, `fallback_result` (when given) is passed as
+  // prevResult instead: plugins such as firewall find their state by it.
+  Status del(const NetworkConfigList& network, const RuntimeArgs& args,
+             const nlohmann::json* fallback_result = nullptr);
 
   // CHECK in order with the cached result. Skipped (success) when the list
   // sets disableCheck or its cniVersion predates CHECK (< 0.4.0).

@@ -2,10 +2,16 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "network/egress_guard.h"
 #include "network/host_port_access.h"
+#include "network/ipv4.h"
 
 namespace coral::network {
 namespace {
@@ -17,6 +23,35 @@ cni::RuntimeArgs argsFor(const std::string& container_id) {
   args.container_id = container_id;
   args.ifname = kIfName;
   return args;
+}
+
+// The address host-local leased to `container_id` (its lease file, named
+// after the address, starts with the container ID).
+std::optional<std::string> leasedAddress(const CalicoNetwork& network,
+                                         const std::string& container_id) {
+  std::error_code ec;
+  const auto dir = std::filesystem::path(network.ipam_dir) / network.name;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!parseIpv4(name)) continue;
+    std::ifstream in(entry.path());
+    std::string owner;
+    std::getline(in, owner);
+    if (!owner.empty() && owner.back() == '\r') owner.pop_back();
+    if (owner == container_id) return name;
+  }
+  return std::nullopt;
+}
+
+// What DEL needs when the ADD's result was never cached (the daemon died in
+// between): the firewall plugin finds its rules by the addresses in it.
+std::optional<nlohmann::json> resultFromLease(const CalicoNetwork& network,
+                                              const std::string& container_id) {
+  auto ip = leasedAddress(network, container_id);
+  auto prefix = parseIpv4Prefix(network.subnet, true);
+  if (!ip || !prefix) return std::nullopt;
+  return nlohmann::json{{"cniVersion", network.config.cni_version},
+                        {"ips", {{{"address", fmt::format("{}/{}", *ip, prefix->length)}}}}};
 }
 
 }  // namespace
@@ -99,7 +134,13 @@ Status Attacher::detach(const CalicoNetwork& network, const std::string& contain
       problems = revoked.message();
     }
   }
-  if (auto deleted = runtime_.del(network.config, argsFor(container_id)); !deleted) {
+  std::optional<nlohmann::json> fallback;
+  if (network.plugin == Plugin::Ptp) {
+    auto cached = runtime_.cachedResult(network.name, container_id, kIfName);
+    if (cached && !cached->has_value()) fallback = resultFromLease(network, container_id);
+  }
+  if (auto deleted = runtime_.del(network.config, argsFor(container_id), fallback ? &*fallback : nullptr);
+      !deleted) {
     problems += (problems.empty() ? "" : "; ") + deleted.message();
   }
   if (!problems.empty()) {

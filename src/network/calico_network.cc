@@ -127,6 +127,7 @@ Result<CalicoNetwork> resolveNetwork(const NetworkSettings& settings, const std:
   net.config = std::move(*list);
   net.config_path = path;
   net.reason = reason;
+  net.ipam_dir = ipam_dir;
   return net;
 }
 

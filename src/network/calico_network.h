@@ -33,7 +33,8 @@ struct CalicoNetwork {
   std::string gateway;
   cni::NetworkConfigList config;
   std::string config_path;
-  std::string reason;  // why this plugin was chosen, for `coral status`
+  std::string reason;    // why this plugin was chosen, for `coral status`
+  std::string ipam_dir;  // ptp: host-local's leases, <ipam_dir>/<name>/<ip>
 };
 
 // Calico when a config named settings.name with a plugin of type `calico`

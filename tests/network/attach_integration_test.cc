@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../cni/test_support.h"
+#include "cni/attachment_cache.h"
 #include "network/attacher.h"
 #include "network/blackhole_route.h"
 #include "network/calico_network.h"
@@ -437,6 +438,27 @@ TEST_F(NetworkIntegration, DetachIsCleanWhenTheContainerIsAlreadyGone) {
   EXPECT_TRUE(attacher.attachedContainers(net).empty());
   EXPECT_EQ(tableRules("filter").find(att.ip + "/32"), std::string::npos);
   EXPECT_FALSE(describePortHolder(kHostPort).has_value());
+}
+
+// The daemon died between the plugins' ADD and the cache write: DEL finds
+// the address in host-local's lease, so the firewall plugin's rules go too.
+TEST_F(NetworkIntegration, DetachWithoutACachedResultStillRemovesTheFirewallRules) {
+  CalicoNetwork net = resolve();
+  Attacher attacher(options_, state_dir_);
+  pid_t pid = makeContainerProcess();
+  const std::string id = prefix_ + "-uncached";
+  Attachment att = attach(attacher, net, id, pid);
+  ASSERT_FALSE(att.ip.empty());
+  ASSERT_NE(tableRules("filter").find("-s " + att.ip + "/32"), std::string::npos) << "firewall rules expected";
+  ASSERT_TRUE(cni::removeCacheRecord(cniCacheDir(state_dir_), net.name, id, "eth0").ok());
+
+  ASSERT_TRUE(attacher.detach(net, id).ok());
+  EXPECT_EQ(tableRules("filter").find(att.ip + "/32"), std::string::npos) << tableRules("filter");
+  EXPECT_FALSE(coral::testing::exists(leaseFile(att.ip)));
+  // Without the recorded netns the veth goes with the container, as `docker rm` does.
+  stop(pid);
+  EXPECT_TRUE(waitFor([&] { return !linkExists(att.host_veth); }));
+  EXPECT_FALSE(hostRouteTo(att.ip, att.host_veth));
 }
 
 TEST_F(NetworkIntegration, ReattachAfterARestartReplacesTheOldAttachment) {
