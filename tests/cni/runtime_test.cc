@@ -179,6 +179,13 @@ TEST_F(RuntimeTest, DelRunsInReverseWithTheCachedResultAndRecordedArgs) {
   EXPECT_EQ(order(), (std::vector<std::string>{"second DEL", "first DEL"}));
   EXPECT_FALSE(stdinOf("first", "DEL").contains("prevResult"));
   EXPECT_EQ(envOf("first", "DEL")["CNI_NETNS"], "");
+
+  // Nothing cached, but the caller knows the result: it goes as prevResult.
+  clearLog();
+  const auto known = nlohmann::json::parse(resultWithRoute("10.3.0.0/16"));
+  ASSERT_TRUE(rt.del(net, only_id, &known).ok());
+  EXPECT_EQ(stdinOf("first", "DEL")["prevResult"], known);
+  EXPECT_EQ(stdinOf("second", "DEL")["prevResult"], known);
 }
 
 TEST_F(RuntimeTest, DelNeverEntersANamespaceThatReplacedTheRecordedOne) {
