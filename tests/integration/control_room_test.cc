@@ -612,6 +612,25 @@ TEST_F(ControlRoom, NotebookSshesToEveryNodeByNameAndHostname) {
   EXPECT_EQ(checked, 4);
 }
 
+// A person opens a Jupyter terminal and reaches a worker by its hostname:
+// no password, no host-key prompt.
+TEST_F(ControlRoom, JupyterTerminalSshesToAWorker) {
+  auto token = os::readFile(*state_dir_ + "/notebook-token");
+  ASSERT_TRUE(token.ok()) << token.message();
+  const std::string hostname = std::string(kCluster) + "-1";
+  // The marker is split in what is typed, so that the echo does not match.
+  auto output = runInTerminal("127.0.0.1", kNotebookPort, trimmed(*token),
+                              "ssh " + hostname + " hostname; echo CORAL''-DONE-$?", "CORAL-DONE-",
+                              60s);
+  ASSERT_TRUE(output.ok()) << output.message();
+  const std::size_t done = output->find("CORAL-DONE-");
+  EXPECT_EQ(output->substr(done, 12), "CORAL-DONE-0") << *output;
+  // The worker's answer ends a line (the echoed command has "room-1 hostname").
+  EXPECT_NE(output->find(hostname + "\r\n"), std::string::npos) << *output;
+  EXPECT_EQ(output->find("password"), std::string::npos) << *output;
+  EXPECT_EQ(output->find("yes/no"), std::string::npos) << *output;
+}
+
 TEST_F(ControlRoom, DownLeavesNothingBehind) {
   auto down = coral({"down", "--state-dir", *state_dir_});
   ASSERT_EQ(down.exit_code, 0) << down.out << down.err;

@@ -113,4 +113,55 @@ Result<ExecutionResult> runInKernel(const std::string& host, int port, const std
   return result;
 }
 
+Result<std::string> runInTerminal(const std::string& host, int port, const std::string& token,
+                                  const std::string& line, const std::string& until,
+                                  std::chrono::seconds timeout) {
+  auto created = httpRequest(host, port, "POST", "/api/terminals", token, "{}");
+  if (!created) return created.error();
+  if (created->status != 200) {
+    return makeError(fmt::format("POST /api/terminals answered {}: {} (terminals disabled?)",
+                                 created->status, created->body));
+  }
+  const std::string name = nlohmann::json::parse(created->body).at("name");
+
+  std::string output;
+  std::string failure;
+  {
+    asio::io_context io;
+    websocket::stream<beast::tcp_stream> ws(io);
+    beast::get_lowest_layer(ws).expires_after(timeout);
+    beast::error_code ec;
+    beast::get_lowest_layer(ws).connect(
+        tcp::endpoint(asio::ip::make_address(host), static_cast<unsigned short>(port)), ec);
+    if (!ec) {
+      ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
+        req.set(http::field::authorization, "token " + token);
+      }));
+      ws.handshake(fmt::format("{}:{}", host, port), "/terminals/websocket/" + name, ec);
+    }
+    if (!ec) {
+      // terminado's protocol: JSON arrays, ["stdin", text] in, ["stdout", text] out.
+      ws.text(true);
+      ws.write(asio::buffer(nlohmann::json::array({"stdin", line + "\r"}).dump()), ec);
+      while (!ec && output.find(until) == std::string::npos) {
+        beast::flat_buffer buffer;
+        ws.read(buffer, ec);
+        if (ec) break;
+        auto message = nlohmann::json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
+        if (message.is_array() && message.size() == 2 && message[0] == "stdout" && message[1].is_string()) {
+          output += message[1].get<std::string>();
+        }
+      }
+      ws.close(websocket::close_code::normal, ec);
+    }
+    if (output.find(until) == std::string::npos) {
+      failure = fmt::format("terminal {}: no \"{}\" in its output ({}): {}", name, until,
+                            ec ? ec.message() : "closed", output);
+    }
+  }
+  (void)httpRequest(host, port, "DELETE", "/api/terminals/" + name, token);
+  if (!failure.empty()) return makeError(failure);
+  return output;
+}
+
 }  // namespace coral::testing

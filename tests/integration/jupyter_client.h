@@ -27,4 +27,12 @@ struct ExecutionResult {
 Result<ExecutionResult> runInKernel(const std::string& host, int port, const std::string& token,
                                     const std::string& code, std::chrono::seconds timeout);
 
+// Opens a Jupyter terminal, types `line` and Enter, and returns what the
+// terminal printed until `until` appeared (or the timeout passed); deletes
+// the terminal. The terminal echoes what is typed: `until` should not be
+// in `line` literally.
+Result<std::string> runInTerminal(const std::string& host, int port, const std::string& token,
+                                  const std::string& line, const std::string& until,
+                                  std::chrono::seconds timeout);
+
 }  // namespace coral::testing
