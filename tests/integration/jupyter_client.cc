@@ -16,6 +16,24 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+// Connects and upgrades to Jupyter's websocket at `target`, with the token.
+void openWebsocket(websocket::stream<beast::tcp_stream>& ws, const std::string& host, int port,
+                   const std::string& token, const std::string& target,
+                   std::chrono::seconds timeout, beast::error_code& ec) {
+  beast::get_lowest_layer(ws).expires_after(timeout);
+  beast::get_lowest_layer(ws).connect(
+      tcp::endpoint(asio::ip::make_address(host), static_cast<unsigned short>(port)), ec);
+  if (ec) return;
+  ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
+    req.set(http::field::authorization, "token " + token);
+  }));
+  ws.handshake(fmt::format("{}:{}", host, port), target, ec);
+}
+
+}  // namespace
+
 Result<HttpReply> httpRequest(const std::string& host, int port, const std::string& method,
                               const std::string& target, const std::string& token,
                               const std::string& body) {
@@ -56,16 +74,8 @@ Result<ExecutionResult> runInKernel(const std::string& host, int port, const std
   {
     asio::io_context io;
     websocket::stream<beast::tcp_stream> ws(io);
-    beast::get_lowest_layer(ws).expires_after(timeout);
     beast::error_code ec;
-    beast::get_lowest_layer(ws).connect(
-        tcp::endpoint(asio::ip::make_address(host), static_cast<unsigned short>(port)), ec);
-    if (!ec) {
-      ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
-        req.set(http::field::authorization, "token " + token);
-      }));
-      ws.handshake(fmt::format("{}:{}", host, port), "/api/kernels/" + kernel + "/channels", ec);
-    }
+    openWebsocket(ws, host, port, token, "/api/kernels/" + kernel + "/channels", timeout, ec);
     if (!ec) {
       const std::string msg_id = "coral-test-1";
       nlohmann::json request = {
@@ -129,16 +139,8 @@ Result<std::string> runInTerminal(const std::string& host, int port, const std::
   {
     asio::io_context io;
     websocket::stream<beast::tcp_stream> ws(io);
-    beast::get_lowest_layer(ws).expires_after(timeout);
     beast::error_code ec;
-    beast::get_lowest_layer(ws).connect(
-        tcp::endpoint(asio::ip::make_address(host), static_cast<unsigned short>(port)), ec);
-    if (!ec) {
-      ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
-        req.set(http::field::authorization, "token " + token);
-      }));
-      ws.handshake(fmt::format("{}:{}", host, port), "/terminals/websocket/" + name, ec);
-    }
+    openWebsocket(ws, host, port, token, "/terminals/websocket/" + name, timeout, ec);
     if (!ec) {
       // terminado's protocol: JSON arrays, ["stdin", text] in, ["stdout", text] out.
       ws.text(true);
